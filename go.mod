@@ -1,0 +1,3 @@
+module github.com/deb2fs/deb2fs
+
+go 1.26.0
