@@ -1,0 +1,103 @@
+package store
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/deb2fs/deb2fs/convert"
+)
+
+const refNameKey = "org.opencontainers.image.ref.name"
+
+// Publish lists the manifests of the given keys' layers in index.json, so
+// that they are visible to OCI tools. The index is rewritten once, under an
+// exclusive lock, through a temporary file and a rename: a reader sees the
+// old index or the new one. Entries are sorted by ref name, so the index is
+// the same whatever order layers were converted in.
+func (s *Store) Publish(keys []convert.Key) error {
+	unlock, err := s.lock()
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	idx, err := s.readIndex()
+	if err != nil {
+		return err
+	}
+	byRef := map[string]int{}
+	for i, d := range idx.Manifests {
+		byRef[d.Annotations[refNameKey]] = i
+	}
+	changed := false
+	for _, k := range keys {
+		rec, ok, err := s.record(k)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			return fmt.Errorf("store: no layer for key %s", k)
+		}
+		ref := rec.Manifest.Annotations[refNameKey]
+		if i, ok := byRef[ref]; ok {
+			if idx.Manifests[i].Digest == rec.Manifest.Digest {
+				continue
+			}
+			idx.Manifests[i] = rec.Manifest
+		} else {
+			byRef[ref] = len(idx.Manifests)
+			idx.Manifests = append(idx.Manifests, rec.Manifest)
+		}
+		changed = true
+	}
+	if !changed {
+		return nil
+	}
+	sort.SliceStable(idx.Manifests, func(i, j int) bool {
+		return idx.Manifests[i].Annotations[refNameKey] < idx.Manifests[j].Annotations[refNameKey]
+	})
+	return s.writeIndex(idx)
+}
+
+// Index returns the layout's index.json.
+func (s *Store) Index() (*v1.IndexManifest, error) { return s.readIndex() }
+
+func (s *Store) readIndex() (*v1.IndexManifest, error) {
+	f, err := os.Open(s.indexPath())
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	idx, err := v1.ParseIndexManifest(f)
+	if err != nil {
+		return nil, fmt.Errorf("store %s: index.json: %w", s.dir, err)
+	}
+	return idx, nil
+}
+
+func (s *Store) writeIndex(idx *v1.IndexManifest) error {
+	data, err := json.MarshalIndent(idx, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(s, s.indexPath(), append(data, '\n'))
+}
+
+// lock takes the store's exclusive lock, waiting for another run to
+// release it.
+func (s *Store) lock() (func(), error) {
+	f, err := os.OpenFile(filepath.Join(s.dir, "deb2fs", "lock"), os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("store %s: lock: %w", s.dir, err)
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}

@@ -1,0 +1,205 @@
+// Package store keeps package layers in an OCI image layout directory,
+// content-addressed by convert.Key (the .deb's SHA256, the layer-format
+// version and the compression).
+//
+// Every layer is the single layer of a small image manifest listed in the
+// layout's index.json, so standard tools (skopeo, umoci, podman) read each
+// package as an image and nothing a garbage collector walks would drop it.
+// Writes are crash-safe: blobs and records go to a temporary file and are
+// renamed into place; index.json is replaced atomically under a lock.
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/deb2fs/deb2fs/convert"
+)
+
+// Store is an OCI image layout directory holding package layers.
+type Store struct {
+	dir string
+}
+
+// Record is what the store keeps per key: the layer and the manifest that
+// references it.
+type Record struct {
+	convert.Layer
+	Manifest v1.Descriptor `json:"manifest"`
+}
+
+// DefaultDir is the per-user store: $XDG_DATA_HOME/deb2fs/store, or
+// ~/.local/share/deb2fs/store.
+func DefaultDir() (string, error) {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "deb2fs", "store"), nil
+	}
+	home, err := os.UserHomeDir()
+	if err != nil {
+		return "", fmt.Errorf("no home directory for the default store (use --store): %w", err)
+	}
+	return filepath.Join(home, ".local", "share", "deb2fs", "store"), nil
+}
+
+// Open opens the store in dir, creating an empty OCI layout if dir does not
+// hold one yet, and removes temporary files left by runs that were killed.
+func Open(dir string) (*Store, error) {
+	s := &Store{dir: dir}
+	for _, d := range []string{s.blobDir(), s.keyDir(), s.tmpDir()} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("store %s: %w", dir, err)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); errors.Is(err, fs.ErrNotExist) {
+		if err := writeFileAtomic(s, filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := os.Stat(s.indexPath()); errors.Is(err, fs.ErrNotExist) {
+		if err := s.writeIndex(&v1.IndexManifest{SchemaVersion: 2, MediaType: "application/vnd.oci.image.index.v1+json"}); err != nil {
+			return nil, err
+		}
+	}
+	s.removeStaleTemps()
+	return s, nil
+}
+
+// Dir is the store's directory.
+func (s *Store) Dir() string { return s.dir }
+
+func (s *Store) blobDir() string   { return filepath.Join(s.dir, "blobs", "sha256") }
+func (s *Store) keyDir() string    { return filepath.Join(s.dir, "deb2fs", "layers") }
+func (s *Store) tmpDir() string    { return filepath.Join(s.dir, "deb2fs", "tmp") }
+func (s *Store) indexPath() string { return filepath.Join(s.dir, "index.json") }
+
+// BlobPath is the path of a blob in the layout.
+func (s *Store) BlobPath(h v1.Hash) string { return filepath.Join(s.dir, "blobs", h.Algorithm, h.Hex) }
+
+// Lookup returns the layer stored under key. A record whose blob is
+// missing (a store damaged by hand) counts as absent, so it is remade.
+func (s *Store) Lookup(key convert.Key) (*convert.Layer, bool, error) {
+	rec, ok, err := s.record(key)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	return &rec.Layer, true, nil
+}
+
+func (s *Store) record(key convert.Key) (*Record, bool, error) {
+	data, err := os.ReadFile(filepath.Join(s.keyDir(), key.String()+".json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	var rec Record
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return nil, false, fmt.Errorf("store record %s: %w", key, err)
+	}
+	for _, h := range []v1.Hash{rec.Digest, rec.Manifest.Digest} {
+		if fi, err := os.Stat(s.BlobPath(h)); err != nil || !fi.Mode().IsRegular() {
+			return nil, false, nil
+		}
+	}
+	return &rec, true, nil
+}
+
+// Put writes the layer produced by write into the store under key: the
+// blob goes to a temporary file that is renamed to its digest only when
+// write succeeded, then the package's config and manifest, then the key
+// record. A failure or a kill at any point leaves no record pointing at a
+// missing blob; leftovers are temporary files that Open removes.
+func (s *Store) Put(ctx context.Context, key convert.Key, write func(io.Writer) (*convert.Layer, error)) (*convert.Layer, error) {
+	tmp, err := s.createTemp()
+	if err != nil {
+		return nil, err
+	}
+	defer os.Remove(tmp.Name())
+	layer, err := write(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp.Name(), s.BlobPath(layer.Digest)); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	manifest, err := s.writeManifest(layer)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := json.MarshalIndent(Record{Layer: *layer, Manifest: manifest}, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeFileAtomic(s, filepath.Join(s.keyDir(), key.String()+".json"), rec); err != nil {
+		return nil, err
+	}
+	return layer, nil
+}
+
+// createTemp makes a temporary file whose name carries this process's pid,
+// so that Open can tell a dead run's leftovers from a live run's work.
+func (s *Store) createTemp() (*os.File, error) {
+	return os.CreateTemp(s.tmpDir(), fmt.Sprintf("%d-*", os.Getpid()))
+}
+
+func (s *Store) removeStaleTemps() {
+	entries, _ := os.ReadDir(s.tmpDir())
+	for _, e := range entries {
+		pidStr, _, _ := strings.Cut(e.Name(), "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
+			continue // a live process is writing it
+		}
+		if err == nil && pid == os.Getpid() {
+			continue
+		}
+		os.Remove(filepath.Join(s.tmpDir(), e.Name()))
+	}
+}
+
+// writeFileAtomic writes data to path through a temporary file in the
+// store and a rename, so a reader sees the old file or the new one.
+func writeFileAtomic(s *Store, path string, data []byte) error {
+	tmp, err := s.createTemp()
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
