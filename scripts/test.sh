@@ -1,0 +1,11 @@
+#!/bin/sh
+# Runs every test of deb2fs, as CI does: installs what the tests need, then
+# `go vet` and `go test` over the whole module. Real .debs are fetched from
+# the archive named by the host's apt sources and cached in
+# $DEB2FS_TEST_CACHE (default ~/.cache/deb2fs-test).
+set -eu
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+scripts/install-deps.sh
+go vet ./...
+go test -timeout 60m -count=1 ./... "$@"
