@@ -1,0 +1,102 @@
+package resolve
+
+import (
+	"sort"
+	"strings"
+)
+
+// Resolve computes the packages that req installs: the base set and the
+// requested packages (the roots) and everything they need. Roots are all
+// marked first, then visited in name order (apt visits the packages named
+// on its command line in cache order); each visit satisfies the package's
+// unsatisfied Pre-Depends and Depends (and Recommends when req.Recommends)
+// depth first. The chosen set is then checked for Conflicts and Breaks.
+//
+// Errors are *UnsatisfiableError for an unknown package or an unsatisfiable
+// relation, *ConflictError for a set that violates Conflicts or Breaks, and
+// plain errors for malformed control data.
+func (u *Universe) Resolve(req Request) (*Result, error) {
+	s := newSolver(u, req.Recommends)
+	if _, err := u.providers(""); err != nil {
+		return nil, err
+	}
+
+	// Pins first, so that every root sees them.
+	type rootEntry struct {
+		chain string
+		n     *node
+	}
+	var entries []rootEntry
+	seen := map[string]bool{}
+	add := func(chain string, n *node) {
+		if !seen[n.pkg.Name] {
+			seen[n.pkg.Name] = true
+			entries = append(entries, rootEntry{chain, n})
+		}
+	}
+	for _, e := range req.Install {
+		if strings.Contains(e, "=") {
+			n, err := s.root(e)
+			if err != nil {
+				return nil, err
+			}
+			add(e, n)
+		}
+	}
+	for _, name := range u.BaseNames(req.Base) {
+		add(name, s.candidate(name))
+	}
+	var base []*Package
+	for _, name := range u.BaseNames(req.Base) {
+		base = append(base, s.candidate(name).pkg)
+	}
+	for _, e := range req.Install {
+		if !strings.Contains(e, "=") {
+			n, err := s.root(e)
+			if err != nil {
+				return nil, err
+			}
+			add(e, n)
+		}
+	}
+
+	// Mark every root, then visit them in name order.
+	for _, e := range entries {
+		if err := e.n.relations(u.native); err != nil {
+			return nil, err
+		}
+		s.mark(e.n, []string{e.chain})
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].n.pkg.Name < entries[j].n.pkg.Name })
+	for _, e := range entries {
+		if s.broken(e.n) {
+			if err := s.deps(e.n, []string{e.chain}); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	r := newResult(s, base)
+	for _, n := range r.nodes {
+		for _, f := range [...]struct {
+			name string
+			gs   []group
+		}{{"Conflicts", n.con}, {"Breaks", n.brk}} {
+			for _, g := range f.gs {
+				for i := range g {
+					if o := s.matchNegative(&g[i], n); o != nil {
+						return nil, &ConflictError{Package: n.pkg, Field: f.name, Relation: g[i].text, Other: o.pkg}
+					}
+				}
+			}
+		}
+		gs, critical := s.groups(n)
+		for _, g := range gs[:critical] {
+			if s.satisfier(g) == nil {
+				chain := append(append([]string(nil), s.why[n.pkg.Name]...), g.String())
+				return nil, &UnsatisfiableError{Chain: chain, Reason: s.whyNot(g)}
+			}
+		}
+	}
+	return r, nil
+}
