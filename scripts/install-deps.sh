@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-ca-certificates curl git make gcc
+ca-certificates curl git make gcc bc
 dpkg-dev xz-utils zstd gzip bzip2 tar
 podman runc uidmap slirp4netns fuse-overlayfs
 skopeo umoci docker-registry
