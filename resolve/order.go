@@ -128,7 +128,7 @@ func (r *Result) Order() []*Package {
 		}
 		c := ready[best]
 		ready = append(ready[:best], ready[best+1:]...)
-		for _, i := range orderComponent(comps[c], pre, placed) {
+		for _, i := range orderComponent(comps[c], pre, succ, placed) {
 			placed[i] = true
 			out = append(out, r.nodes[i].pkg)
 		}
@@ -142,48 +142,40 @@ func (r *Result) Order() []*Package {
 	return out
 }
 
-// orderComponent orders the members of one strongly connected component:
-// repeatedly the lowest-index member whose in-component Pre-Depends are
-// placed, or the lowest-index member if a Pre-Depends cycle blocks them all.
-func orderComponent(members []int, pre [][]int, placed []bool) []int {
+// orderComponent orders the members of one strongly connected component.
+// It repeatedly takes the lowest-index member all of whose dependencies in
+// the component are placed; when a cycle blocks every member, the
+// lowest-index one whose Pre-Depends are placed (only Depends edges are
+// broken), or, for a Pre-Depends cycle, the lowest-index member.
+func orderComponent(members []int, pre, succ [][]int, placed []bool) []int {
 	if len(members) == 1 {
 		return members
 	}
-	in := map[int]bool{}
-	for _, i := range members {
-		in[i] = true
-	}
 	ms := append([]int(nil), members...)
 	sort.Ints(ms)
-	done := map[int]bool{}
-	var out []int
-	for len(out) < len(ms) {
-		pick := -1
-		for _, i := range ms {
-			if done[i] {
-				continue
-			}
-			ok := true
-			for _, j := range pre[i] {
-				if in[j] && !done[j] && !placed[j] {
-					ok = false
-					break
-				}
-			}
-			if ok {
-				pick = i
-				break
+	ready := func(i int, edges [][]int) bool {
+		for _, j := range edges[i] {
+			if !placed[j] {
+				return false
 			}
 		}
-		if pick < 0 {
+		return true
+	}
+	out := make([]int, 0, len(ms))
+	for len(out) < len(ms) {
+		pick := -1
+		for _, edges := range [][][]int{succ, pre, nil} {
 			for _, i := range ms {
-				if !done[i] {
+				if !placed[i] && (edges == nil || ready(i, edges)) {
 					pick = i
 					break
 				}
 			}
+			if pick >= 0 {
+				break
+			}
 		}
-		done[pick] = true
+		placed[pick] = true
 		out = append(out, pick)
 	}
 	return out

@@ -125,8 +125,8 @@ func (s *solver) install(n *node, chain []string) error {
 	if err := n.relations(s.u.native); err != nil {
 		return &UnsatisfiableError{Chain: chain, Reason: err.Error()}
 	}
-	if owner, field, rel, other := s.conflict(n); owner != nil {
-		return &UnsatisfiableError{Chain: chain, Reason: fmt.Sprintf("%s %s %s, and %s is selected", owner.pkg, field, rel, other.pkg)}
+	if owner, field, rel, _ := s.conflict(n); owner != nil {
+		return &UnsatisfiableError{Chain: chain, Reason: fmt.Sprintf("%s is not installable: %s has %s: %s", n.pkg, owner.pkg, field, rel)}
 	}
 	s.mark(n, chain)
 	if err := s.deps(n, chain); err != nil {
