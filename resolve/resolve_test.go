@@ -481,7 +481,7 @@ Depends: ucf (>= 2)
 }
 
 func TestDeterministic(t *testing.T) {
-	ps, err := parseStanzas(strings.NewReader(strings.TrimSpace(baseUniverse + `
+	ps, err := parseStanzas(strings.NewReader(strings.TrimSpace(baseUniverse+`
 
 Package: app
 Depends: awk, cyc-a
