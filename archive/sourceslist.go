@@ -136,7 +136,7 @@ func ParseDeb822Sources(name string, data []byte) ([]Source, []Warning) {
 		s := Source{
 			Suites:        suites,
 			Components:    comps,
-			Architectures: strings.Fields(f["architectures"]),
+			Architectures: fields(f["architectures"]),
 			SignedBy:      strings.TrimSpace(f["signed-by"]),
 			Origin:        origin,
 		}
@@ -318,4 +318,13 @@ func ParseOneLineSources(name string, data []byte) ([]Source, []Warning) {
 		srcs = append(srcs, s)
 	}
 	return srcs, warns
+}
+
+// fields splits s on white space; nil if there is nothing.
+func fields(s string) []string {
+	f := strings.Fields(s)
+	if len(f) == 0 {
+		return nil
+	}
+	return f
 }
