@@ -1,16 +1,17 @@
 package resolve
 
 import (
-	"sort"
 	"strings"
 )
 
 // Resolve computes the packages that req installs: the base set and the
 // requested packages (the roots) and everything they need. Roots are all
-// marked first, then visited in name order (apt visits the packages named
-// on its command line in cache order); each visit satisfies the package's
-// unsatisfied Pre-Depends and Depends (and Recommends when req.Recommends)
-// depth first. The chosen set is then checked for Conflicts and Breaks.
+// marked first, then visited in the order of
+// `apt-get install BASE... REQUEST...`: the base names sorted, then
+// req.Install as given; each visit satisfies the package's unsatisfied
+// Pre-Depends and Depends (and Recommends when req.Recommends) depth
+// first. The order matters only where an OR-group or a virtual package
+// leaves a choice. The chosen set is then checked for Conflicts and Breaks.
 //
 // Errors are *UnsatisfiableError for an unknown package or an unsatisfiable
 // relation, *ConflictError for a set that violates Conflicts or Breaks, and
@@ -22,6 +23,14 @@ func (u *Universe) Resolve(req Request) (*Result, error) {
 	}
 
 	// Pins first, so that every root sees them.
+	for _, e := range req.Install {
+		if strings.Contains(e, "=") {
+			if _, err := s.root(e); err != nil {
+				return nil, err
+			}
+		}
+	}
+	// The roots in apt's command-line order: the base, then the request.
 	type rootEntry struct {
 		chain string
 		n     *node
@@ -34,40 +43,27 @@ func (u *Universe) Resolve(req Request) (*Result, error) {
 			entries = append(entries, rootEntry{chain, n})
 		}
 	}
-	for _, e := range req.Install {
-		if strings.Contains(e, "=") {
-			n, err := s.root(e)
-			if err != nil {
-				return nil, err
-			}
-			add(e, n)
-		}
-	}
-	for _, name := range u.BaseNames(req.Base) {
-		add(name, s.candidate(name))
-	}
 	var base []*Package
 	for _, name := range u.BaseNames(req.Base) {
-		base = append(base, s.candidate(name).pkg)
+		n := s.candidate(name)
+		base = append(base, n.pkg)
+		add(name, n)
 	}
 	for _, e := range req.Install {
-		if !strings.Contains(e, "=") {
-			n, err := s.root(e)
-			if err != nil {
-				return nil, err
-			}
-			add(e, n)
+		n, err := s.root(e)
+		if err != nil {
+			return nil, err
 		}
+		add(e, n)
 	}
 
-	// Mark every root, then visit them in name order.
+	// Mark every root, then visit them in order.
 	for _, e := range entries {
 		if err := e.n.relations(u.native); err != nil {
 			return nil, err
 		}
 		s.mark(e.n, []string{e.chain})
 	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].n.pkg.Name < entries[j].n.pkg.Name })
 	for _, e := range entries {
 		if s.broken(e.n) {
 			if err := s.deps(e.n, []string{e.chain}); err != nil {

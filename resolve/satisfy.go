@@ -170,34 +170,34 @@ func (s *solver) whyNot(g group) string {
 	return strings.Join(reasons, "; ")
 }
 
-// conflict returns the first selected package that n conflicts with or
-// breaks, or that conflicts with or breaks n, with the relation involved.
-func (s *solver) conflict(n *node) (owner *node, field, rel string, other *node) {
+// conflict finds a Conflicts or Breaks relation between n and the marked
+// set, in either direction, and returns the package declaring it.
+func (s *solver) conflict(n *node) (owner *node, field, rel string) {
 	for _, f := range [...]struct {
 		name string
 		gs   []group
 	}{{"Conflicts", n.con}, {"Breaks", n.brk}} {
 		for _, g := range f.gs {
 			for i := range g {
-				if o := s.matchNegative(&g[i], n); o != nil {
-					return n, f.name, g[i].text, o
+				if s.matchNegative(&g[i], n) != nil {
+					return n, f.name, g[i].text
 				}
 			}
 		}
 	}
 	for _, ne := range s.neg[n.pkg.Name] {
 		if ne.owner != n && s.u.archOK(&ne.a, n) && ne.a.versionOK(n.ver) {
-			return ne.owner, ne.field, ne.a.text, n
+			return ne.owner, ne.field, ne.a.text
 		}
 	}
 	for _, p := range n.provides {
 		for _, ne := range s.neg[p.name] {
 			if ne.owner != n && s.u.provideOK(&ne.a, n, p) {
-				return ne.owner, ne.field, ne.a.text, n
+				return ne.owner, ne.field, ne.a.text
 			}
 		}
 	}
-	return nil, "", "", nil
+	return nil, "", ""
 }
 
 // matchNegative returns a selected package other than self that matches

@@ -125,7 +125,7 @@ func (s *solver) install(n *node, chain []string) error {
 	if err := n.relations(s.u.native); err != nil {
 		return &UnsatisfiableError{Chain: chain, Reason: err.Error()}
 	}
-	if owner, field, rel, _ := s.conflict(n); owner != nil {
+	if owner, field, rel := s.conflict(n); owner != nil {
 		return &UnsatisfiableError{Chain: chain, Reason: fmt.Sprintf("%s is not installable: %s has %s: %s", n.pkg, owner.pkg, field, rel)}
 	}
 	s.mark(n, chain)
