@@ -438,3 +438,41 @@ func TestStall(t *testing.T) {
 	err := c.Fetch(ctx, p, filepath.Join(t.TempDir(), "x.deb"))
 	wantErr(t, err, false, "hello", "stall")
 }
+
+func TestConcurrentUse(t *testing.T) {
+	a := newTestArchive(t)
+	a.addSuite("stable", basePkgs, suiteOpts{})
+	a.addSuite("stable-updates", basePkgs[:1], suiteOpts{})
+	c := a.client()
+	dir := t.TempDir()
+	errs := make(chan error, 16)
+	for i := range 4 {
+		go func() {
+			snap, err := c.Load(ctx, []Source{a.source("stable", "stable-updates")}, true)
+			if err != nil {
+				errs <- err
+				return
+			}
+			m, err := snap.Merge()
+			if err != nil {
+				errs <- err
+				return
+			}
+			for _, p := range m {
+				if err := c.Fetch(ctx, p, filepath.Join(dir, strconv.Itoa(i)+"-"+p.Name+".deb")); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 4*len(basePkgs) {
+		t.Errorf("%d files", len(ents))
+	}
+}
