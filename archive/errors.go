@@ -24,6 +24,7 @@ type HTTPError struct {
 	StatusCode int
 }
 
+// Error names the URL and the status.
 func (e *HTTPError) Error() string {
 	return fmt.Sprintf("GET %s: %d %s", e.URL, e.StatusCode, http.StatusText(e.StatusCode))
 }
@@ -43,6 +44,7 @@ type MismatchError struct {
 	Got      string
 }
 
+// Error names the thing, its URL, and the expected and actual values.
 func (e *MismatchError) Error() string {
 	return fmt.Sprintf("%s (%s): %s mismatch: expected %s, got %s", e.What, e.URL, e.Property, e.Want, e.Got)
 }
@@ -58,6 +60,7 @@ type SignatureError struct {
 	Reasons []string // one line per signature found, or why none was read
 }
 
+// Error names the URL, the keyring and why each signature did not count.
 func (e *SignatureError) Error() string {
 	return fmt.Sprintf("%s: no valid signature by a key in %s: %s", e.URL, e.Keyring, strings.Join(e.Reasons, "; "))
 }
@@ -72,6 +75,7 @@ type ExpiredError struct {
 	Now        time.Time
 }
 
+// Error names the URL, Valid-Until and the clock.
 func (e *ExpiredError) Error() string {
 	return fmt.Sprintf("%s: expired: Valid-Until %s is before now (%s)", e.URL,
 		e.ValidUntil.UTC().Format(time.RFC1123), e.Now.UTC().Format(time.RFC1123))

@@ -30,10 +30,12 @@ type SourceError struct {
 	Err    error
 }
 
+// Error names the source, where it is configured, and the suite.
 func (e *SourceError) Error() string {
 	return fmt.Sprintf("source %s (%s) suite %s: %v", e.Source.URI, e.Source.Origin, e.Dist, e.Err)
 }
 
+// Unwrap returns the underlying failure.
 func (e *SourceError) Unwrap() error { return e.Err }
 
 // Load fetches and verifies the Release and Packages indexes of every suite

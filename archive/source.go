@@ -44,6 +44,7 @@ func (s Source) Archs() []string {
 	return []string{NativeArch()}
 }
 
+// String is "URI suites components [architectures]".
 func (s Source) String() string {
 	return fmt.Sprintf("%s %s %s [%s]", s.URI, strings.Join(s.Suites, ","),
 		strings.Join(s.Components, ","), strings.Join(s.Archs(), ","))

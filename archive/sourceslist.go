@@ -22,6 +22,7 @@ type Warning struct {
 	Msg    string
 }
 
+// String is "file:line: message".
 func (w Warning) String() string { return w.Origin + ": " + w.Msg }
 
 // LoadSources reads the apt sources under root ("" or "/" for the host):
