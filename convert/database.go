@@ -48,7 +48,7 @@ func (c *converter) writeDatabase() error {
 	if !c.hasMD5 {
 		files = append(files, controlFile{name: "md5sums", data: lines(c.md5sums), mode: 0o644, mtime: c.ctlMTime})
 	}
-	files = append(files, controlFile{name: "list", data: lines(c.list), mode: 0o644, mtime: c.ctlMTime})
+	files = append(files, controlFile{name: "list", data: lines(append(c.list, c.links...)), mode: 0o644, mtime: c.ctlMTime})
 	sort.Slice(files, func(i, j int) bool { return files[i].name < files[j].name })
 	for _, f := range files {
 		if err := c.writeFile(InfoDir+"/"+name+"."+f.name, f.data, f.mode, f.mtime); err != nil {

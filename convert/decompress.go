@@ -37,14 +37,14 @@ var (
 )
 
 func resolveXZ(d XZDecoder) XZDecoder {
-	if d != XZAuto {
-		return d
-	}
 	xzPathOnce.Do(func() { xzPath, _ = exec.LookPath("xz") })
-	if xzPath != "" {
+	if d == XZAuto && xzPath != "" {
 		return XZExec
 	}
-	return XZGo
+	if d == XZAuto {
+		return XZGo
+	}
+	return d
 }
 
 // compressionOf returns the compression suffix of a member such as
@@ -112,6 +112,9 @@ func (z zstdCloser) Close() error { z.Decoder.Close(); return nil }
 // header from making xz allocate without bound; Debian's debs use 8 MiB
 // dictionaries.
 func execXZ(ctx context.Context, r io.Reader) (io.ReadCloser, error) {
+	if xzPath == "" {
+		return nil, errors.New("xz: no xz program on PATH (install xz-utils, or use the pure-Go decoder)")
+	}
 	cmd := exec.CommandContext(ctx, xzPath, "-dc", "-T1", "-q", "--memlimit-decompress=512MiB")
 	cmd.Stdin = r
 	var stderr bytes.Buffer

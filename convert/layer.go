@@ -176,7 +176,8 @@ type converter struct {
 	conffiles []conffileLine
 	hasMD5    bool // the package ships md5sums
 
-	list     []string          // var/lib/dpkg/info/PKG.list, original paths
+	list     []string          // var/lib/dpkg/info/PKG.list, original paths, symlinks excepted
+	links    []string          // symlinks: dpkg lists them after every other path
 	md5sums  []string          // generated md5sums lines when the package has none
 	confMD5  map[string]string // conffile path → md5 of its content
 	emitted  map[string]byte   // layer path → tar type flag of the entry written

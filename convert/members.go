@@ -86,7 +86,8 @@ func (c *converter) readControl(r io.Reader, member string) error {
 	if err != nil {
 		return err
 	}
-	dec, err := decompress(c.ctx, ext, r, c.opts.XZ)
+	// control.tar is small: decode it in-process, whatever the data decoder.
+	dec, err := decompress(c.ctx, ext, r, XZGo)
 	if err != nil {
 		return err
 	}
@@ -242,7 +243,11 @@ func (c *converter) dataEntry(tr *tar.Reader, h *tar.Header) error {
 		c.list = append(c.list, "/.")
 		return nil // the base layer owns the root directory
 	}
-	c.list = append(c.list, "/"+name)
+	if h.Typeflag == tar.TypeSymlink {
+		c.links = append(c.links, "/"+name)
+	} else {
+		c.list = append(c.list, "/"+name)
+	}
 	merged := mergedPath(name)
 	if isMergedDir(name) && h.Typeflag == tar.TypeSymlink {
 		// A package shipping the merged-/usr link itself (bin -> usr/bin):

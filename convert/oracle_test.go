@@ -122,72 +122,83 @@ func resolve(dir, target string) string {
 // with the same type, mode, owner, size, content, mtime and (resolved) link
 // target; and nothing else in the layer but the dpkg database entries.
 func TestLayerMatchesDpkgDeb(t *testing.T) {
+	for name, deb := range testDebs(t) {
+		t.Run(name, func(t *testing.T) { checkAgainstDpkgDeb(t, name, deb) })
+	}
+}
+
+// testDebs returns the real packages and the hand-made edge cases, by name.
+func testDebs(t *testing.T) map[string]string {
 	debs := fixtures.RealDebs(t, realPackages...)
-	for _, name := range realPackages {
-		t.Run(name, func(t *testing.T) {
-			l, layer, _ := convertDeb(t, debs[name], convert.Options{})
-			byName := map[string]entry{}
-			for _, e := range layer {
-				byName[strings.TrimSuffix(e.hdr.Name, "/")] = e
+	dir := t.TempDir()
+	for _, e := range fixtures.EdgeCases() {
+		debs[e.Name] = e.Deb.WriteFile(t, dir, e.Name+".deb")
+	}
+	return debs
+}
+
+func checkAgainstDpkgDeb(t *testing.T, name, deb string) {
+	l, layer, _ := convertDeb(t, deb, convert.Options{})
+	byName := map[string]entry{}
+	for _, e := range layer {
+		byName[strings.TrimSuffix(e.hdr.Name, "/")] = e
+	}
+	out, err := exec.Command("dpkg-deb", "--fsys-tarfile", deb).Output()
+	if err != nil {
+		t.Fatalf("dpkg-deb --fsys-tarfile: %v", err)
+	}
+	seen := map[string]bool{}
+	hardLinks := 0
+	for _, want := range readTar(t, bytes.NewReader(out)) {
+		orig := strings.TrimSuffix(strings.TrimPrefix(want.hdr.Name, "./"), "/")
+		if orig == "" || orig == "." {
+			continue // the root belongs to the base layer
+		}
+		p := merged(orig)
+		seen[p] = true
+		got, ok := byName[p]
+		if !ok {
+			t.Errorf("%s: missing from the layer (as %s)", orig, p)
+			continue
+		}
+		h, g := want.hdr, got.hdr
+		if g.Typeflag != h.Typeflag || g.Mode&07777 != h.Mode&07777 || g.Uid != h.Uid || g.Gid != h.Gid {
+			t.Errorf("%s: type/mode/owner %c %o %d:%d, dpkg-deb has %c %o %d:%d", p,
+				g.Typeflag, g.Mode, g.Uid, g.Gid, h.Typeflag, h.Mode, h.Uid, h.Gid)
+		}
+		switch h.Typeflag {
+		case tar.TypeReg:
+			if g.Size != h.Size || got.sum != want.sum || !g.ModTime.Equal(h.ModTime) {
+				t.Errorf("%s: content or mtime differs", p)
 			}
-			out, err := exec.Command("dpkg-deb", "--fsys-tarfile", debs[name]).Output()
-			if err != nil {
-				t.Fatalf("dpkg-deb --fsys-tarfile: %v", err)
+		case tar.TypeSymlink:
+			if a, b := resolve(path.Dir(p), g.Linkname), resolve(path.Dir(orig), h.Linkname); a != b {
+				t.Errorf("%s -> %s resolves to /%s, the package's %s -> %s to /%s", p, g.Linkname, a, orig, h.Linkname, b)
 			}
-			seen := map[string]bool{}
-			hardLinks := 0
-			for _, want := range readTar(t, bytes.NewReader(out)) {
-				orig := strings.TrimSuffix(strings.TrimPrefix(want.hdr.Name, "./"), "/")
-				if orig == "" || orig == "." {
-					continue // the root belongs to the base layer
-				}
-				p := merged(orig)
-				seen[p] = true
-				got, ok := byName[p]
-				if !ok {
-					t.Errorf("%s: missing from the layer (as %s)", orig, p)
-					continue
-				}
-				h, g := want.hdr, got.hdr
-				if g.Typeflag != h.Typeflag || g.Mode&07777 != h.Mode&07777 || g.Uid != h.Uid || g.Gid != h.Gid {
-					t.Errorf("%s: type/mode/owner %c %o %d:%d, dpkg-deb has %c %o %d:%d", p,
-						g.Typeflag, g.Mode, g.Uid, g.Gid, h.Typeflag, h.Mode, h.Uid, h.Gid)
-				}
-				switch h.Typeflag {
-				case tar.TypeReg:
-					if g.Size != h.Size || got.sum != want.sum || !g.ModTime.Equal(h.ModTime) {
-						t.Errorf("%s: content or mtime differs", p)
-					}
-				case tar.TypeSymlink:
-					if a, b := resolve(path.Dir(p), g.Linkname), resolve(path.Dir(orig), h.Linkname); a != b {
-						t.Errorf("%s -> %s resolves to /%s, the package's %s -> %s to /%s", p, g.Linkname, a, orig, h.Linkname, b)
-					}
-				case tar.TypeLink:
-					hardLinks++
-					if g.Linkname != merged(strings.TrimPrefix(h.Linkname, "./")) {
-						t.Errorf("%s: hard link to %s, dpkg-deb has %s", p, g.Linkname, h.Linkname)
-					}
-				case tar.TypeDir:
-					if !g.ModTime.Equal(time0) {
-						t.Errorf("%s: directory mtime %v, want the epoch", p, g.ModTime)
-					}
-				}
+		case tar.TypeLink:
+			hardLinks++
+			if g.Linkname != merged(strings.TrimPrefix(h.Linkname, "./")) {
+				t.Errorf("%s: hard link to %s, dpkg-deb has %s", p, g.Linkname, h.Linkname)
 			}
-			if name == "perl-base" && hardLinks == 0 {
-				t.Errorf("perl-base: no hard link seen; the test no longer covers hard links")
+		case tar.TypeDir:
+			if !g.ModTime.Equal(time0) {
+				t.Errorf("%s: directory mtime %v, want the epoch", p, g.ModTime)
 			}
-			info := "var/lib/dpkg/info/" + infoName(l) + "."
-			for _, e := range layer {
-				p := strings.TrimSuffix(e.hdr.Name, "/")
-				switch {
-				case seen[p]:
-				case strings.HasPrefix(p, info), p == "var/lib/dpkg/status.d/"+infoName(l):
-				case e.hdr.Typeflag == tar.TypeDir && (p == "var" || p == "var/lib" || p == "var/lib/dpkg" || p == "var/lib/dpkg/info" || p == "var/lib/dpkg/status.d"):
-				default:
-					t.Errorf("layer entry %s is neither in the package nor a dpkg database entry", p)
-				}
-			}
-		})
+		}
+	}
+	if name == "perl-base" && hardLinks == 0 {
+		t.Errorf("perl-base: no hard link seen; the test no longer covers hard links")
+	}
+	info := "var/lib/dpkg/info/" + infoName(l) + "."
+	for _, e := range layer {
+		p := strings.TrimSuffix(e.hdr.Name, "/")
+		switch {
+		case seen[p]:
+		case strings.HasPrefix(p, info), p == "var/lib/dpkg/status.d/"+infoName(l):
+		case e.hdr.Typeflag == tar.TypeDir && (p == "var" || p == "var/lib" || p == "var/lib/dpkg" || p == "var/lib/dpkg/info" || p == "var/lib/dpkg/status.d"):
+		default:
+			t.Errorf("layer entry %s is neither in the package nor a dpkg database entry", p)
+		}
 	}
 }
 
@@ -206,73 +217,74 @@ func TestDatabaseMatchesDpkgUnpack(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("dpkg --root runs maintainer scripts in a chroot: needs root")
 	}
-	debs := fixtures.RealDebs(t, realPackages...)
-	for _, name := range realPackages {
-		t.Run(name, func(t *testing.T) {
-			l, layer, _ := convertDeb(t, debs[name], convert.Options{})
-			root, added := fixtures.DpkgUnpack(t, debs[name])
-			ours := map[string]entry{}
-			for _, e := range layer {
-				ours[e.hdr.Name] = e
-			}
-			prefix := "var/lib/dpkg/info/" + infoName(l) + "."
-			dpkgInfo := map[string]bool{}
-			for _, p := range added {
-				if !strings.HasPrefix(p, prefix) {
-					continue
-				}
-				dpkgInfo[p] = true
-				want, err := os.ReadFile(filepath.Join(root, p))
-				if err != nil {
-					t.Fatal(err)
-				}
-				fi, _ := os.Lstat(filepath.Join(root, p))
-				got, ok := ours[p]
-				switch {
-				case !ok:
-					t.Errorf("%s: written by dpkg --unpack, missing from the layer", p)
-				case !bytes.Equal(got.data, want):
-					t.Errorf("%s: content differs from dpkg's (%d vs %d bytes)", p, len(got.data), len(want))
-				case os.FileMode(got.hdr.Mode)&os.ModePerm != fi.Mode().Perm():
-					t.Errorf("%s: mode %o, dpkg's %o", p, got.hdr.Mode, fi.Mode().Perm())
-				}
-			}
-			for p := range ours {
-				if strings.HasPrefix(p, prefix) && !dpkgInfo[p] {
-					t.Errorf("%s: in the layer, not written by dpkg --unpack", p)
-				}
-			}
-			if len(dpkgInfo) == 0 {
-				t.Fatalf("dpkg --unpack wrote no %s* file: the oracle saw nothing", prefix)
-			}
+	for name, deb := range testDebs(t) {
+		t.Run(name, func(t *testing.T) { checkAgainstDpkgUnpack(t, deb) })
+	}
+}
 
-			statusData, err := os.ReadFile(filepath.Join(root, "var/lib/dpkg/status"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			want := stanza(string(statusData), l.Package, l.Architecture)
-			if want == "" {
-				t.Fatalf("no stanza for %s in dpkg's status", l.Package)
-			}
-			want = dropField(want, "Config-Version")
-			want = strings.ReplaceAll(want, " newconffile", "") // compared below
-			got := string(ours["var/lib/dpkg/status.d/"+infoName(l)].data)
-			gotNoHash := stripConffileHashes(got)
-			if gotNoHash != stripConffileHashes(want) {
-				t.Errorf("status stanza differs from dpkg's.\nlayer:\n%s\ndpkg:\n%s", got, want)
-			}
-			// The conffile hashes the layer records are those of the shipped files.
-			for _, line := range conffileLines(got) {
-				f := strings.Fields(line)
-				e, ok := ours[strings.TrimPrefix(f[0], "/")]
-				if !ok {
-					continue // not shipped: dpkg's newconffile marker is kept
-				}
-				if sum := md5Of(t, root, f[0], e); sum != f[1] {
-					t.Errorf("conffile %s: status has md5 %s, the shipped file has %s", f[0], f[1], sum)
-				}
-			}
-		})
+func checkAgainstDpkgUnpack(t *testing.T, deb string) {
+	l, layer, _ := convertDeb(t, deb, convert.Options{})
+	root, added := fixtures.DpkgUnpack(t, deb)
+	ours := map[string]entry{}
+	for _, e := range layer {
+		ours[e.hdr.Name] = e
+	}
+	prefix := "var/lib/dpkg/info/" + infoName(l) + "."
+	dpkgInfo := map[string]bool{}
+	for _, p := range added {
+		if !strings.HasPrefix(p, prefix) {
+			continue
+		}
+		dpkgInfo[p] = true
+		want, err := os.ReadFile(filepath.Join(root, p))
+		if err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Lstat(filepath.Join(root, p))
+		got, ok := ours[p]
+		switch {
+		case !ok:
+			t.Errorf("%s: written by dpkg --unpack, missing from the layer", p)
+		case !bytes.Equal(got.data, want):
+			t.Errorf("%s: content differs from dpkg's (%d vs %d bytes)", p, len(got.data), len(want))
+		case os.FileMode(got.hdr.Mode)&os.ModePerm != fi.Mode().Perm():
+			t.Errorf("%s: mode %o, dpkg's %o", p, got.hdr.Mode, fi.Mode().Perm())
+		}
+	}
+	for p := range ours {
+		if strings.HasPrefix(p, prefix) && !dpkgInfo[p] {
+			t.Errorf("%s: in the layer, not written by dpkg --unpack", p)
+		}
+	}
+	if len(dpkgInfo) == 0 {
+		t.Fatalf("dpkg --unpack wrote no %s* file: the oracle saw nothing", prefix)
+	}
+
+	statusData, err := os.ReadFile(filepath.Join(root, "var/lib/dpkg/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := stanza(string(statusData), l.Package, l.Architecture)
+	if want == "" {
+		t.Fatalf("no stanza for %s in dpkg's status", l.Package)
+	}
+	want = dropField(want, "Config-Version")
+	want = strings.ReplaceAll(want, " newconffile", "") // compared below
+	got := string(ours["var/lib/dpkg/status.d/"+infoName(l)].data)
+	gotNoHash := stripConffileHashes(got)
+	if gotNoHash != stripConffileHashes(want) {
+		t.Errorf("status stanza differs from dpkg's.\nlayer:\n%s\ndpkg:\n%s", got, want)
+	}
+	// The conffile hashes the layer records are those of the shipped files.
+	for _, line := range conffileLines(got) {
+		f := strings.Fields(line)
+		e, ok := ours[strings.TrimPrefix(f[0], "/")]
+		if !ok {
+			continue // not shipped: dpkg's newconffile marker is kept
+		}
+		if sum := md5Of(t, root, f[0], e); sum != f[1] {
+			t.Errorf("conffile %s: status has md5 %s, the shipped file has %s", f[0], f[1], sum)
+		}
 	}
 }
 
