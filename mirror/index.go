@@ -1,0 +1,73 @@
+// Package mirror turns a Debian archive into a layer mirror: the package
+// layers of a store plus a mirror index mapping every mirrored (package,
+// version, architecture) to its layer and keeping the metadata compose
+// needs to resolve dependencies.
+package mirror
+
+import (
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// IndexFormat is the version of the mirror index format.
+const IndexFormat = 1
+
+// Index is a mirror index: what a mirror run published. Compose reads it to
+// resolve a request and to pick layers; it never reads the archive.
+type Index struct {
+	Format  int       `json:"format"`
+	Created time.Time `json:"created"`
+	// Origins are the archive releases the packages come from.
+	Origins []Origin `json:"origins"`
+	// Packages are sorted by name, version, architecture.
+	Packages []Entry `json:"packages"`
+}
+
+// Origin is one archive release (suite) a mirror run read.
+type Origin struct {
+	Archive    string    `json:"archive"` // base URI
+	Codename   string    `json:"codename"`
+	Suite      string    `json:"suite,omitempty"`
+	Components []string  `json:"components"`
+	Date       time.Time `json:"date"`   // the InRelease Date
+	Signer     string    `json:"signer"` // fingerprint of the key that verified it
+}
+
+// Entry is one mirrored binary package and its layer.
+type Entry struct {
+	Package       string `json:"package"`
+	Version       string `json:"version"`
+	Architecture  string `json:"architecture"`
+	MultiArch     string `json:"multiArch,omitempty"`
+	Essential     bool   `json:"essential,omitempty"`
+	Priority      string `json:"priority,omitempty"`
+	Section       string `json:"section,omitempty"`
+	Source        string `json:"source,omitempty"`
+	Depends       string `json:"depends,omitempty"`
+	PreDepends    string `json:"preDepends,omitempty"`
+	Provides      string `json:"provides,omitempty"`
+	Conflicts     string `json:"conflicts,omitempty"`
+	Breaks        string `json:"breaks,omitempty"`
+	Replaces      string `json:"replaces,omitempty"`
+	Recommends    string `json:"recommends,omitempty"`
+	InstalledSize int64  `json:"installedSize,omitempty"`
+	// The .deb this layer was made from.
+	Filename  string `json:"filename"`
+	DebSize   int64  `json:"debSize"`
+	DebSHA256 string `json:"debSHA256"`
+	Origin    int    `json:"origin"` // index into Index.Origins
+
+	Layer Layer `json:"layer"`
+}
+
+// Layer locates a package layer in the store.
+type Layer struct {
+	Digest    v1.Hash         `json:"digest"`
+	DiffID    v1.Hash         `json:"diffID"`
+	Size      int64           `json:"size"`
+	MediaType types.MediaType `json:"mediaType"`
+	// Manifest is the digest of the package's one-layer image in the store.
+	Manifest v1.Hash `json:"manifest"`
+}
