@@ -19,6 +19,7 @@ type arReader struct {
 	remain int64 // bytes left in the current member
 	pad    bool  // current member is followed by one padding byte
 	offset int64 // offset of the next unread byte, for error messages
+	err    error // set when the archive ended inside a member
 }
 
 type arMember struct {
@@ -94,6 +95,7 @@ func (a *arReader) Read(p []byte) (int, error) {
 	a.offset += int64(n)
 	if err == io.EOF && a.remain > 0 {
 		err = io.ErrUnexpectedEOF
+		a.err = fmt.Errorf("file truncated: the ar archive ends %d bytes before the end of its member (offset %d)", a.remain, a.offset)
 	}
 	return n, err
 }
@@ -108,4 +110,13 @@ func (a *arReader) drain() error {
 			return err
 		}
 	}
+}
+
+// cause returns the truncation of the archive, when there was one, in place
+// of the error it caused downstream (a decompressor's "unexpected EOF").
+func (a *arReader) cause(err error) error {
+	if a.err != nil {
+		return a.err
+	}
+	return err
 }

@@ -116,6 +116,7 @@ func execXZ(ctx context.Context, r io.Reader) (io.ReadCloser, error) {
 		return nil, errors.New("xz: no xz program on PATH (install xz-utils, or use the pure-Go decoder)")
 	}
 	cmd := exec.CommandContext(ctx, xzPath, "-dc", "-T1", "-q", "--memlimit-decompress=512MiB")
+	cmd.Args[0] = "xz" // for its messages
 	cmd.Stdin = r
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -154,6 +155,7 @@ func (p *xzProcess) wait() error {
 		p.done = true
 		if err := p.cmd.Wait(); err != nil {
 			msg := strings.TrimSpace(strings.TrimPrefix(p.stderr.String(), "xz: "))
+			msg = strings.TrimPrefix(msg, "(stdin): ")
 			if msg == "" {
 				msg = err.Error()
 			}

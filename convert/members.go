@@ -59,7 +59,7 @@ func (c *converter) readMembers(ar *arReader) error {
 				return fmt.Errorf("second control member %s", m.Name)
 			}
 			if err := c.readControl(ar, m.Name); err != nil {
-				return fmt.Errorf("%s: %w", m.Name, err)
+				return fmt.Errorf("%s: %w", m.Name, ar.cause(err))
 			}
 			haveControl = true
 		case m.Name == "data.tar" || strings.HasPrefix(m.Name, "data.tar."):
@@ -67,7 +67,7 @@ func (c *converter) readMembers(ar *arReader) error {
 				return fmt.Errorf("member %s comes before the control member", m.Name)
 			}
 			if err := c.readData(ar, m.Name); err != nil {
-				return fmt.Errorf("%s: %w", m.Name, err)
+				return fmt.Errorf("%s: %w", m.Name, ar.cause(err))
 			}
 			c.haveData = true
 			return nil
