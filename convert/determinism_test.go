@@ -101,3 +101,41 @@ func TestPinnedDigests(t *testing.T) {
 		}
 	}
 }
+
+// TestSharedDirectoriesAgree checks the order-independence contract: a
+// directory shipped by several layers has the same metadata in each, so
+// which layer lands last cannot change the composed image.
+func TestSharedDirectoriesAgree(t *testing.T) {
+	type meta struct {
+		mode         int64
+		uid, gid     int
+		uname, gname string
+		mtime        int64
+		from         string
+	}
+	seen := map[string]meta{}
+	shared := 0
+	for name, deb := range testDebs(t) {
+		_, layer, _ := convertDeb(t, deb, convert.Options{})
+		for _, e := range layer {
+			h := e.hdr
+			if h.Typeflag != '5' {
+				continue
+			}
+			m := meta{h.Mode, h.Uid, h.Gid, h.Uname, h.Gname, h.ModTime.Unix(), name}
+			prev, ok := seen[h.Name]
+			if !ok {
+				seen[h.Name] = m
+				continue
+			}
+			shared++
+			m.from = prev.from
+			if m != prev {
+				t.Errorf("directory %s: %+v in %s, %+v in %s", h.Name, prev, prev.from, m, name)
+			}
+		}
+	}
+	if shared < 50 {
+		t.Errorf("only %d shared directory entries seen: the test lost its coverage", shared)
+	}
+}
