@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"sort"
 
 	"golang.org/x/sync/errgroup"
 )
@@ -73,7 +74,8 @@ func Batch(ctx context.Context, jobs []Job, sink Sink, opts BatchOptions) []Resu
 	results := make([]Result, len(jobs))
 	var g errgroup.Group
 	g.SetLimit(n)
-	for i, job := range jobs {
+	for _, i := range largestFirst(jobs) {
+		job := jobs[i]
 		if ctx.Err() != nil {
 			results[i] = Result{Job: job, Err: fmt.Errorf("%s: %w", job.Path, context.Cause(ctx))}
 			continue
@@ -136,4 +138,20 @@ func hashFile(p string) (string, error) {
 		return "", fmt.Errorf("%s: %w", p, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// largestFirst returns the indexes of jobs, largest file first: with a
+// bounded pool, starting the big conversions early keeps one large package
+// from running alone at the end while the other workers sit idle.
+func largestFirst(jobs []Job) []int {
+	order := make([]int, len(jobs))
+	size := make([]int64, len(jobs))
+	for i, j := range jobs {
+		order[i] = i
+		if fi, err := os.Stat(j.Path); err == nil {
+			size[i] = fi.Size()
+		}
+	}
+	sort.SliceStable(order, func(a, b int) bool { return size[order[a]] > size[order[b]] })
+	return order
 }

@@ -50,7 +50,7 @@ func newLayerWriter(w io.Writer, compression Compression) (*layerWriter, error) 
 		// One goroutine per encoder: parallelism comes from the worker
 		// pool, and the output is the same bytes on every machine.
 		lw.comp, err = zstd.NewWriter(lw.countBlob, zstd.WithEncoderLevel(zstd.SpeedDefault),
-			zstd.WithEncoderConcurrency(1), zstd.WithLowerEncoderMem(true))
+			zstd.WithEncoderConcurrency(1))
 	default:
 		lw.comp, err = gzip.NewWriterLevel(lw.countBlob, gzipLevel)
 	}
