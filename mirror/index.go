@@ -23,6 +23,14 @@ type Index struct {
 	Origins []Origin `json:"origins"`
 	// Packages are sorted by name, version, architecture.
 	Packages []Entry `json:"packages"`
+	// Scope is what was mirrored: "all", or the requested package names
+	// (sorted) whose closure, with the essential set, was mirrored.
+	Scope []string `json:"scope,omitempty"`
+	// Input is a digest of everything the run's result depends on: the
+	// index and layer formats, the compression, the scope, and the SHA256
+	// of every Packages file read. A run whose input equals the latest
+	// index's has nothing to do.
+	Input string `json:"input,omitempty"`
 }
 
 // Origin is one archive release (suite) a mirror run read.

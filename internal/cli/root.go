@@ -21,7 +21,7 @@ func New() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersion(), newConvert())
+	root.AddCommand(newVersion(), newConvert(), newMirror())
 	return root
 }
 

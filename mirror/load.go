@@ -1,0 +1,76 @@
+package mirror
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/klauspost/compress/gzip"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// LoadIndex reads the mirror index published in st under ref: LatestRef
+// ("" means it), a dated ref (DatedRef), or the index manifest's digest
+// ("sha256:…"). Every blob read is checked against its digest. The error
+// matches store.ErrNoRef when the store holds no such index.
+func LoadIndex(st *store.Store, ref string) (*Index, error) {
+	ix, _, err := loadIndex(st, ref)
+	return ix, err
+}
+
+// loadIndex also returns the manifest's descriptor.
+func loadIndex(st *store.Store, ref string) (*Index, v1.Descriptor, error) {
+	if ref == "" {
+		ref = LatestRef
+	}
+	d, err := st.Resolve(ref)
+	if err != nil {
+		return nil, d, fmt.Errorf("mirror index: %w", err)
+	}
+	data, err := st.ReadBlob(d)
+	if err != nil {
+		return nil, d, fmt.Errorf("mirror index %s: %w", ref, err)
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(data))
+	if err != nil {
+		return nil, d, fmt.Errorf("mirror index %s: manifest %s: %w", ref, d.Digest, err)
+	}
+	if m.ArtifactType != ArtifactType || len(m.Layers) != 1 || m.Layers[0].MediaType != IndexMediaType {
+		return nil, d, fmt.Errorf("mirror index %s: manifest %s is not a deb2fs index (artifactType %q)", ref, d.Digest, m.ArtifactType)
+	}
+	blob, err := st.ReadBlob(m.Layers[0])
+	if err != nil {
+		return nil, d, fmt.Errorf("mirror index %s: %w", ref, err)
+	}
+	ix, err := decodeIndex(blob)
+	if err != nil {
+		return nil, d, fmt.Errorf("mirror index %s (blob %s): %w", ref, m.Layers[0].Digest, err)
+	}
+	return ix, d, nil
+}
+
+func decodeIndex(blob []byte) (*Index, error) {
+	zr, err := gzip.NewReader(bytes.NewReader(blob))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	var ix Index
+	if err := json.NewDecoder(zr).Decode(&ix); err != nil {
+		return nil, err
+	}
+	if ix.Format != IndexFormat {
+		return nil, fmt.Errorf("index format %d, this deb2fs reads %d", ix.Format, IndexFormat)
+	}
+	return &ix, nil
+}
+
+// DatedRefs lists the dated copies of the index in st, oldest first: the
+// refs compose can pin.
+func DatedRefs(st *store.Store) ([]string, error) {
+	return st.Refs(func(r string) bool { return strings.HasPrefix(r, DatedRefPrefix) && r != LatestRef })
+}

@@ -1,0 +1,115 @@
+package mirror
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/klauspost/compress/gzip"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// Where the index lives in a store: an OCI artifact, i.e. an image
+// manifest with artifactType ArtifactType, the empty config, and one
+// layer, the index as gzip-compressed JSON. The manifest is listed in the
+// layout's index.json twice: under LatestRef, which every run moves, and
+// under a dated ref (DatedRefPrefix + YYYYMMDDTHHMMSSZ), which stays, so
+// compose can pin a run. Being a manifest, it is kept by a registry's
+// garbage collector like any image.
+const (
+	// LatestRef is the ref of the newest index.
+	LatestRef = "deb2fs-index-latest"
+	// DatedRefPrefix starts the ref of each run's dated copy.
+	DatedRefPrefix = "deb2fs-index-"
+	// ArtifactType is the index manifest's artifactType.
+	ArtifactType = "application/vnd.deb2fs.mirror.index.v1"
+	// IndexMediaType is the media type of the index blob.
+	IndexMediaType types.MediaType = "application/vnd.deb2fs.mirror.index.v1+json+gzip"
+	// emptyMediaType is OCI's empty config for artifacts.
+	emptyMediaType types.MediaType = "application/vnd.oci.empty.v1+json"
+
+	annotationCreated  = "org.opencontainers.image.created"
+	annotationTitle    = "org.opencontainers.image.title"
+	annotationPackages = "org.deb2fs.index.packages"
+	annotationInput    = "org.deb2fs.index.input"
+)
+
+// DatedRef is the ref of the dated copy of an index created at t.
+func DatedRef(t time.Time) string { return DatedRefPrefix + t.UTC().Format("20060102T150405Z") }
+
+// encodeIndex is the index blob: JSON, gzip-compressed (level 5: the
+// full bookworm index is read in well under a second and is a few MB).
+func encodeIndex(ix *Index) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, 5)
+	if err != nil {
+		return nil, err
+	}
+	enc := json.NewEncoder(zw)
+	if err := enc.Encode(ix); err != nil {
+		return nil, fmt.Errorf("encode index: %w", err)
+	}
+	if err := zw.Close(); err != nil {
+		return nil, fmt.Errorf("encode index: %w", err)
+	}
+	return buf.Bytes(), nil
+}
+
+// publish writes the index blob and its manifest into st and, in one atomic
+// rewrite of index.json, lists the package manifests of keys and points
+// LatestRef and the dated ref at the index. Until that rename, readers see
+// the previous index. It returns the manifest's descriptor and the number
+// of bytes of new blobs.
+func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int64, error) {
+	blob, err := encodeIndex(ix)
+	if err != nil {
+		return v1.Descriptor{}, 0, err
+	}
+	layer, err := st.PutBlob(IndexMediaType, blob)
+	if err != nil {
+		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
+	}
+	layer.Annotations = map[string]string{annotationTitle: "deb2fs-index.json.gz"}
+	cfg, err := st.PutBlob(emptyMediaType, []byte("{}"))
+	if err != nil {
+		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
+	}
+	ann := map[string]string{
+		annotationCreated:  ix.Created.UTC().Format(time.RFC3339),
+		annotationPackages: strconv.Itoa(len(ix.Packages)),
+		annotationInput:    ix.Input,
+	}
+	m := v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		ArtifactType:  ArtifactType,
+		Config:        cfg,
+		Layers:        []v1.Descriptor{layer},
+		Annotations:   ann,
+	}
+	data, err := json.Marshal(m)
+	if err != nil {
+		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
+	}
+	md, err := st.PutBlob(types.OCIManifestSchema1, data)
+	if err != nil {
+		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
+	}
+	md.ArtifactType = ArtifactType
+	tag := func(ref string) v1.Descriptor {
+		d := md
+		d.Annotations = map[string]string{store.RefNameAnnotation: ref, annotationCreated: ann[annotationCreated]}
+		return d
+	}
+	if err := st.PublishTagged(keys, []v1.Descriptor{tag(LatestRef), tag(DatedRef(ix.Created))}); err != nil {
+		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
+	}
+	return md, layer.Size + md.Size, nil
+}

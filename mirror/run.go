@@ -1,0 +1,254 @@
+package mirror
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// runner holds one run's state.
+type runner struct {
+	o          Options
+	st         *store.Store
+	client     *archive.Client
+	report     Reporter
+	downloaded atomic.Int64
+	stored     atomic.Int64
+}
+
+func (r *runner) key(p *archive.Package) convert.Key {
+	return convert.Key{DebSHA256: p.SHA256, Compression: r.o.Compression}
+}
+
+// Run mirrors the archive into o.Store:
+//
+//  1. take the store's run lock (one run per store; o.Wait waits);
+//  2. fetch and verify every suite's Release; when the Packages files they
+//     list, the scope and the formats are those of the latest index, stop:
+//     the store is up to date;
+//  3. fetch and verify the Packages indexes, merge the suites (highest
+//     version wins) and pick the scope;
+//  4. look each package's layer up by its .deb's SHA256; download the
+//     missing .debs (verified) and convert them, overlapping the two;
+//  5. build the index and publish it atomically, with a dated copy.
+//
+// Any verification failure fails the run and publishes nothing. A package
+// that fails to download or convert fails the run (error matching
+// ErrFailed) unless o.Partial. The layers converted before a failure or a
+// kill stay in the store, so the next run resumes where this one stopped;
+// the previously published index stays valid throughout.
+func Run(ctx context.Context, o Options) (Summary, error) {
+	start := time.Now()
+	sum := Summary{Started: start}
+	if o.Store == nil {
+		return sum, errors.New("mirror: no store")
+	}
+	if !o.All && len(o.Packages) == 0 {
+		return sum, errors.New("mirror: nothing to mirror: name packages (--packages) or pass --all")
+	}
+	if o.Compression == "" {
+		o.Compression = convert.Gzip
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Report == nil {
+		o.Report = nopReporter{}
+	}
+	r := &runner{o: o, st: o.Store, client: o.Client, report: o.Report}
+	if r.client == nil {
+		r.client = archive.New()
+	}
+	sum, err := r.run(ctx, sum)
+	sum.BytesDownloaded = r.downloaded.Load()
+	sum.BytesStored += r.stored.Load()
+	sum.Duration = time.Since(start)
+	sum.Seconds = sum.Duration.Seconds()
+	return sum, err
+}
+
+func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
+	unlock, err := r.st.LockRun(ctx, r.o.Wait)
+	if err != nil {
+		return sum, err
+	}
+	defer unlock()
+	if err := cleanDownloads(downloadDir(r.st)); err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
+	}
+
+	r.report.Phase("sources", 0)
+	srcs, err := sources(&r.o)
+	if err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
+	}
+	prev, _, prevErr := loadIndex(r.st, LatestRef)
+	if prevErr != nil && !errors.Is(prevErr, store.ErrNoRef) {
+		r.report.Warn(fmt.Sprintf("latest index unreadable, rebuilding it: %v", prevErr))
+		prev = nil
+	}
+	if prev != nil && !r.o.Force {
+		rels, err := releases(ctx, r.client, srcs)
+		if err != nil && errors.Is(err, archive.ErrVerification) {
+			return sum, fmt.Errorf("mirror: %w", err)
+		}
+		if err == nil && inputDigest(&r.o, srcs, rels) == prev.Input && r.complete(prev) {
+			sum.UpToDate = true
+			sum.Packages = len(prev.Packages)
+			sum.Unchanged = len(prev.Packages)
+			return sum, nil
+		}
+	}
+
+	r.report.Phase("load", 0)
+	snap, err := r.client.Load(ctx, srcs, r.o.Strict)
+	if err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
+	}
+	for _, e := range snap.Skipped {
+		sum.Skipped = append(sum.Skipped, e.Error())
+		r.report.Warn("skipped: " + e.Error())
+	}
+	merged, err := snap.Merge()
+	if err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
+	}
+	pkgs, err := scope(&r.o, merged, binaryArchs(srcs))
+	if err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
+	}
+	sum.Packages = len(pkgs)
+
+	// The diff: what the store has is found by the .deb's SHA256.
+	recs := make([]*store.Record, len(pkgs))
+	var need []*archive.Package
+	var needAt []int
+	for i, p := range pkgs {
+		rec, ok, err := r.st.LookupRecord(r.key(p))
+		if err != nil {
+			return sum, fmt.Errorf("mirror: store lookup %s: %w", p.ID(), err)
+		}
+		if ok {
+			recs[i] = rec
+			sum.Unchanged++
+			continue
+		}
+		need = append(need, p)
+		needAt = append(needAt, i)
+	}
+
+	if len(need) > 0 {
+		r.report.Phase("download", len(need))
+		r.report.Phase("convert", len(need))
+		outs, err := r.pipeline(ctx, need)
+		for j, out := range outs {
+			p := need[j]
+			switch {
+			case out.err != nil:
+				sum.Failed++
+				sum.Failures = append(sum.Failures, Failure{Package: p.ID(), Error: out.err.Error()})
+			case out.cached:
+				recs[needAt[j]] = out.rec
+				sum.Unchanged++
+			default:
+				recs[needAt[j]] = out.rec
+				sum.New++
+			}
+		}
+		if err != nil {
+			return sum, fmt.Errorf("mirror: nothing published: %w", err)
+		}
+		if sum.Failed > 0 && !r.o.Partial {
+			return sum, fmt.Errorf("mirror: nothing published: %d of %d packages failed (first: %s: %s): %w",
+				sum.Failed, len(pkgs), sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)
+		}
+	}
+
+	r.report.Phase("publish", 0)
+	ix := r.index(snap, srcs, pkgs, recs)
+	var keys []convert.Key
+	for i, p := range pkgs {
+		if recs[i] != nil {
+			keys = append(keys, r.key(p))
+		}
+	}
+	md, n, err := publish(r.st, ix, keys)
+	if err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
+	}
+	sum.Published = true
+	sum.Ref, sum.DatedRef, sum.Index = LatestRef, DatedRef(ix.Created), md.Digest.String()
+	sum.BytesStored += n
+	if sum.Failed > 0 {
+		return sum, fmt.Errorf("mirror: published without %d failed packages (first: %s: %s): %w",
+			sum.Failed, sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)
+	}
+	return sum, nil
+}
+
+// complete reports whether every layer and manifest an index references is
+// still in the store (a store cleaned by hand is repaired by a full run).
+func (r *runner) complete(ix *Index) bool {
+	for i := range ix.Packages {
+		l := &ix.Packages[i].Layer
+		if !r.st.HasBlob(l.Digest) || !r.st.HasBlob(l.Manifest) {
+			return false
+		}
+	}
+	return true
+}
+
+// index builds the index of the mirrored packages (those with a record).
+func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*archive.Package, recs []*store.Record) *Index {
+	ix := &Index{
+		Format:  IndexFormat,
+		Created: r.o.Now().UTC().Truncate(time.Second),
+		Scope:   scopeNames(&r.o),
+		Input:   inputDigest(&r.o, srcs, snap.Releases),
+	}
+	origin := map[*archive.Release]int{}
+	for _, rel := range snap.Releases {
+		origin[rel] = len(ix.Origins)
+		var comps []string
+		for _, s := range srcs {
+			if s.URI != rel.URI || !slices.Contains(s.Suites, rel.Dist) {
+				continue
+			}
+			for _, c := range s.Components {
+				if !slices.Contains(comps, c) {
+					comps = append(comps, c)
+				}
+			}
+		}
+		ix.Origins = append(ix.Origins, Origin{
+			Archive: rel.URI, Codename: rel.Codename, Suite: rel.Suite, Components: comps,
+			Date: rel.Date.UTC(), Signer: rel.Signer().Fingerprint,
+		})
+	}
+	for i, p := range pkgs {
+		rec := recs[i]
+		if rec == nil {
+			continue
+		}
+		ix.Packages = append(ix.Packages, Entry{
+			Package: p.Name, Version: p.Version, Architecture: p.Architecture,
+			MultiArch: p.MultiArch, Essential: p.Essential, Priority: p.Priority, Section: p.Section,
+			Source: p.Source, Depends: p.Depends, PreDepends: p.PreDepends, Provides: p.Provides,
+			Conflicts: p.Conflicts, Breaks: p.Breaks, Replaces: p.Replaces, Recommends: p.Recommends,
+			InstalledSize: p.InstalledSize, Filename: p.Filename, DebSize: p.Size, DebSHA256: p.SHA256,
+			Origin: origin[p.Release],
+			Layer: Layer{
+				Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
+				Manifest: rec.Manifest.Digest,
+			},
+		})
+	}
+	return ix
+}

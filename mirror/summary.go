@@ -1,0 +1,49 @@
+package mirror
+
+import (
+	"errors"
+	"time"
+)
+
+// ErrFailed is matched (errors.Is) by the error Run returns when packages
+// failed to download or convert; Summary.Failed lists them.
+var ErrFailed = errors.New("packages failed")
+
+// Summary is what a run did, for people and for cron (`--json`).
+type Summary struct {
+	// UpToDate is set when the archive had not changed since the latest
+	// index: nothing was downloaded, converted or published.
+	UpToDate bool `json:"upToDate"`
+	// Published is set when a new index was published.
+	Published bool `json:"published"`
+	// Ref and DatedRef are the tags the index was published under.
+	Ref      string `json:"ref,omitempty"`
+	DatedRef string `json:"datedRef,omitempty"`
+	// Index is the digest of the index's manifest in the store.
+	Index string `json:"index,omitempty"`
+
+	// Packages is the number of packages in scope.
+	Packages  int `json:"packages"`
+	New       int `json:"new"`       // converted by this run
+	Unchanged int `json:"unchanged"` // already in the store
+	Failed    int `json:"failed"`
+	// Failures name each failed package and why.
+	Failures []Failure `json:"failures,omitempty"`
+
+	BytesDownloaded int64 `json:"bytesDownloaded"`
+	// BytesStored counts new blobs: layers converted by this run and the
+	// index.
+	BytesStored int64 `json:"bytesStored"`
+	// Skipped are the sources left out because they could not be fetched.
+	Skipped []string `json:"skipped,omitempty"`
+
+	Started  time.Time     `json:"started"`
+	Duration time.Duration `json:"-"`
+	Seconds  float64       `json:"seconds"`
+}
+
+// Failure is one package that could not be mirrored.
+type Failure struct {
+	Package string `json:"package"` // "name version arch"
+	Error   string `json:"error"`
+}
