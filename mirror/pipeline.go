@@ -137,7 +137,11 @@ func (r *runner) pipeline(ctx context.Context, need []*archive.Package) ([]outco
 // removes the .deb.
 func (r *runner) convert(ctx context.Context, p *archive.Package, path string) outcome {
 	defer os.Remove(path)
-	res := convert.Batch(ctx, []convert.Job{{Path: path, DebSHA256: p.SHA256}}, r.st, convert.BatchOptions{
+	var sink convert.Sink = r.st
+	if crashAt == crashConvertWrite {
+		sink = crashSink{r.st}
+	}
+	res := convert.Batch(ctx, []convert.Job{{Path: path, DebSHA256: p.SHA256}}, sink, convert.BatchOptions{
 		Options: convert.Options{Compression: r.o.Compression, XZ: r.o.XZ},
 		Jobs:    1,
 	})[0]
@@ -155,6 +159,7 @@ func (r *runner) convert(ctx context.Context, p *archive.Package, path string) o
 	}
 	if !res.Cached {
 		r.stored.Add(l.Size)
+		crash(crashConverted)
 	}
 	return outcome{rec: rec, cached: res.Cached}
 }

@@ -103,6 +103,7 @@ func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int
 		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
 	}
 	md.ArtifactType = ArtifactType
+	crash(crashPublishBlob)
 	tag := func(ref string) v1.Descriptor {
 		d := md
 		d.Annotations = map[string]string{store.RefNameAnnotation: ref, annotationCreated: ann[annotationCreated]}
