@@ -22,8 +22,10 @@ import (
 // run without downloading it again; partial downloads are removed.
 func downloadDir(st *store.Store) string { return filepath.Join(st.Dir(), "deb2fs", "downloads") }
 
-// cleanDownloads removes partial downloads; the caller holds the run lock.
-func cleanDownloads(dir string) error {
+// cleanDownloads removes partial downloads and the .debs that no package
+// still to convert needs (keep, by SHA256; nil keeps every complete .deb);
+// the caller holds the run lock.
+func cleanDownloads(dir string, keep map[string]bool) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("download directory: %w", err)
 	}
@@ -32,7 +34,8 @@ func cleanDownloads(dir string) error {
 		return fmt.Errorf("download directory: %w", err)
 	}
 	for _, e := range ents {
-		if !strings.HasSuffix(e.Name(), ".deb") || strings.HasPrefix(e.Name(), ".") {
+		sum, isDeb := strings.CutSuffix(e.Name(), ".deb")
+		if !isDeb || strings.HasPrefix(e.Name(), ".") || (keep != nil && !keep[sum]) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}

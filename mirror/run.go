@@ -80,7 +80,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		return sum, err
 	}
 	defer unlock()
-	if err := cleanDownloads(downloadDir(r.st)); err != nil {
+	if err := cleanDownloads(downloadDir(r.st), nil); err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
 
@@ -142,6 +142,13 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		}
 		need = append(need, p)
 		needAt = append(needAt, i)
+	}
+	keep := map[string]bool{}
+	for _, p := range need {
+		keep[p.SHA256] = true
+	}
+	if err := cleanDownloads(downloadDir(r.st), keep); err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
 	}
 
 	if len(need) > 0 {
