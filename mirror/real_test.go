@@ -1,0 +1,143 @@
+package mirror
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// The real test talks only to the archive the host's apt sources name, and
+// only to the sources verified by the default archive keyring (third-party
+// sources on the host are left out).
+
+func debianSources(t *testing.T) []archive.Source {
+	t.Helper()
+	srcs, _, err := archive.LoadSources("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []archive.Source
+	for _, s := range srcs {
+		if s.SignedBy == "" || s.SignedBy == archive.DefaultKeyring {
+			out = append(out, s)
+		}
+	}
+	if len(out) == 0 {
+		t.Skip("no apt source signed by the default archive keyring on this host")
+	}
+	return out
+}
+
+// TestRealMirror mirrors the closure of nginx and openssh-server from the
+// host's archive into an OCI layout, reruns it (nothing downloaded, within
+// 2 s), and reads a package image back with skopeo and umoci.
+func TestRealMirror(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads about 30 MB from the host's archive")
+	}
+	srcs := debianSources(t)
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Store: st, Sources: srcs, Packages: []string{"nginx", "openssh-server"}}
+	cold, err := Run(ctx, o)
+	if err != nil {
+		t.Fatalf("cold run: %v", err)
+	}
+	t.Logf("cold: %d packages, %d new, %.1f MB downloaded, %.1f MB stored, %.2f s",
+		cold.Packages, cold.New, float64(cold.BytesDownloaded)/1e6, float64(cold.BytesStored)/1e6, cold.Seconds)
+	if cold.New != cold.Packages || cold.Packages < 80 || cold.Failed != 0 || !cold.Published {
+		t.Errorf("cold summary %+v", cold)
+	}
+	start := time.Now()
+	ix, err := LoadIndex(st, LatestRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("index load: %d packages in %s", len(ix.Packages), time.Since(start))
+	var have []string
+	for _, e := range ix.Packages {
+		have = append(have, e.Package)
+		if e.Origin < 0 || e.Origin >= len(ix.Origins) || !st.HasBlob(e.Layer.Digest) || !st.HasBlob(e.Layer.Manifest) {
+			t.Errorf("%s: bad origin or missing blob: %+v", e.Package, e)
+		}
+	}
+	for _, n := range []string{"nginx", "openssh-server", "base-files", "dpkg", "libc6", "usr-is-merged"} {
+		if !slices.Contains(have, n) {
+			t.Errorf("index lacks %s", n)
+		}
+	}
+	for _, og := range ix.Origins {
+		if og.Signer == "" || og.Codename == "" || og.Date.IsZero() {
+			t.Errorf("origin %+v", og)
+		}
+	}
+
+	warm, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("warm: %.3f s, up to date %v", warm.Seconds, warm.UpToDate)
+	if !warm.UpToDate || warm.BytesDownloaded != 0 || warm.New != 0 || warm.Duration > 2*time.Second {
+		t.Errorf("warm rerun %+v, want up to date in at most 2 s", warm)
+	}
+	o.Force = true
+	forced, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("forced rerun (full load and diff, no download): %.2f s", forced.Seconds)
+	if forced.BytesDownloaded != 0 || forced.New != 0 || forced.Unchanged != cold.Packages {
+		t.Errorf("forced rerun %+v", forced)
+	}
+
+	// Independent readers.
+	var nginx *Entry
+	for i := range ix.Packages {
+		if ix.Packages[i].Package == "nginx" {
+			nginx = &ix.Packages[i]
+		}
+	}
+	d, err := st.Resolve(nginx.Layer.Manifest.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := d.Annotations[store.RefNameAnnotation]
+	if _, err := exec.LookPath("skopeo"); err == nil {
+		out, err := exec.Command("skopeo", "inspect", "oci:"+st.Dir()+":"+ref).Output()
+		if err != nil {
+			t.Fatalf("skopeo inspect %s: %v", ref, err)
+		}
+		var info struct {
+			Layers []string
+			Labels map[string]string
+		}
+		json.Unmarshal(out, &info)
+		if len(info.Layers) != 1 || info.Layers[0] != nginx.Layer.Digest.String() || info.Labels["org.deb2fs.version"] != nginx.Version {
+			t.Errorf("skopeo sees %+v, want layer %s", info, nginx.Layer.Digest)
+		}
+	} else {
+		t.Log("skopeo not installed; skipped")
+	}
+	if _, err := exec.LookPath("umoci"); err == nil {
+		bundle := filepath.Join(t.TempDir(), "bundle")
+		if out, err := exec.Command("umoci", "unpack", "--image", st.Dir()+":"+ref, bundle).CombinedOutput(); err != nil {
+			t.Fatalf("umoci unpack %s: %v\n%s", ref, err, out)
+		}
+		for _, f := range []string{"usr/sbin/nginx", "var/lib/dpkg/status.d/nginx"} {
+			if _, err := os.Stat(filepath.Join(bundle, "rootfs", f)); err != nil {
+				t.Errorf("umoci bundle: %v", err)
+			}
+		}
+	} else {
+		t.Log("umoci not installed; skipped")
+	}
+}
