@@ -1,0 +1,75 @@
+package compose
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/firstboot"
+	"github.com/deb2fs/deb2fs/mirror"
+)
+
+// FormatVersion is the version of what compose makes from a set of
+// layers: the base layer, the configure recipe (sandbox, environment,
+// normalisation) and the configure layer's encoding. It is part of the
+// configure cache key: bump it whenever the same inputs would give other
+// bytes.
+const FormatVersion = 1
+
+// cacheRecord is a cached configure layer.
+type cacheRecord struct {
+	Key             string        `json:"key"`
+	Layer           v1.Descriptor `json:"layer"`
+	DiffID          v1.Hash       `json:"diffID"`
+	SourceDateEpoch int64         `json:"sourceDateEpoch"`
+}
+
+// cacheKey hashes every input of the configure layer: compose's and the
+// package layers' format versions, the hooks, the architecture, the base
+// layer, the package layers in order, and the SOURCE_DATE_EPOCH asked for
+// (0: derived from the layers, which the key already covers).
+func cacheKey(arch string, base v1.Hash, es []mirror.Entry, sde int64) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "deb2fs compose %d layer-format %d firstboot %d arch %s base %s sde %d\n",
+		FormatVersion, convert.FormatVersion, firstboot.Version, arch, base, sde)
+	for _, e := range es {
+		fmt.Fprintf(h, "%s %s %s %s\n", e.Package, e.Version, e.Architecture, e.Layer.Digest)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func cachePath(storeDir, key string) string {
+	return filepath.Join(storeDir, "deb2fs", "compose", key+".json")
+}
+
+// lookupCache returns the cached configure layer for key, if it and its
+// blob are there.
+func lookupCache(storeDir, key string) (*cacheRecord, bool) {
+	data, err := os.ReadFile(cachePath(storeDir, key))
+	if err != nil {
+		return nil, false
+	}
+	var rec cacheRecord
+	if json.Unmarshal(data, &rec) != nil || rec.Key != key || !haveBlob(storeDir, rec.Layer.Digest, rec.Layer.Size) {
+		return nil, false
+	}
+	return &rec, true
+}
+
+// putCache records a configure layer whose blob is already stored.
+func putCache(storeDir string, rec *cacheRecord) error {
+	if err := os.MkdirAll(filepath.Dir(cachePath(storeDir, rec.Key)), 0o755); err != nil {
+		return err
+	}
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(storeDir, cachePath(storeDir, rec.Key), append(data, '\n'))
+}

@@ -1,0 +1,252 @@
+package compose
+
+import (
+	"archive/tar"
+	"errors"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+)
+
+// fileState is what a snapshot keeps of one path: enough to tell that it
+// was replaced (inode), rewritten or re-owned (ctime changes on every write,
+// chmod, chown and link count change) without reading file contents.
+type fileState struct {
+	ino   uint64
+	ctime syscall.Timespec
+	mode  uint32
+	uid   uint32
+	gid   uint32
+}
+
+// snapshot records the state of every path under root (relative, "/"
+// separated), skipping the mount points' contents.
+func snapshot(root string) (map[string]fileState, error) {
+	snap := make(map[string]fileState, 1<<14)
+	err := walk(root, func(rel string, st *syscall.Stat_t) {
+		snap[rel] = fileState{ino: st.Ino, ctime: st.Ctim, mode: st.Mode, uid: st.Uid, gid: st.Gid}
+	})
+	return snap, err
+}
+
+// volatile reports whether rel lies where nothing is captured: the mount
+// points of the sandbox and the scratch directories whose contents do not
+// belong in an image.
+func volatile(rel string) bool {
+	for _, d := range []string{"dev", "proc", "sys", "tmp", "run", "var/tmp"} {
+		if strings.HasPrefix(rel, d+"/") {
+			return true
+		}
+	}
+	return false
+}
+
+// walk calls fn for every path under root except root itself, in
+// lexical order, parents before children.
+func walk(root string, fn func(rel string, st *syscall.Stat_t)) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p == root {
+			return nil
+		}
+		rel := p[len(root)+1:]
+		if volatile(rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		var st syscall.Stat_t
+		if err := syscall.Lstat(p, &st); err != nil {
+			return err
+		}
+		fn(rel, &st)
+		return nil
+	})
+}
+
+// change is one entry of the configure layer.
+type change struct {
+	rel      string
+	whiteout bool
+	st       syscall.Stat_t
+}
+
+// diff compares the configured root with the snapshot of the union of the
+// layers: new and changed paths, their parent directories, and whiteouts
+// for deleted paths (one for a deleted directory, not its contents).
+func diff(root string, before map[string]fileState) ([]change, error) {
+	var out []change
+	seen := make(map[string]bool, len(before))
+	emitted := map[string]bool{}
+	var emitParents func(rel string) error
+	emitParents = func(rel string) error {
+		dir := path.Dir(rel)
+		if dir == "." || emitted[dir] {
+			return nil
+		}
+		if err := emitParents(dir); err != nil {
+			return err
+		}
+		var st syscall.Stat_t
+		if err := syscall.Lstat(filepath.Join(root, dir), &st); err != nil {
+			return err
+		}
+		emitted[dir] = true
+		out = append(out, change{rel: dir, st: st})
+		return nil
+	}
+	err := walk(root, func(rel string, st *syscall.Stat_t) {
+		seen[rel] = true
+		old, ok := before[rel]
+		isDir := st.Mode&syscall.S_IFMT == syscall.S_IFDIR
+		if ok && old.ino == st.Ino && old.mode == st.Mode && old.uid == st.Uid && old.gid == st.Gid {
+			if isDir || old.ctime == st.Ctim {
+				return // unchanged (a directory only counts when its own metadata changed)
+			}
+		}
+		out = append(out, change{rel: rel, st: *st})
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Parents of every change, so that appliers never create a directory
+	// with made-up metadata.
+	changes := out
+	out = nil
+	for _, c := range changes {
+		if err := emitParents(c.rel); err != nil {
+			return nil, err
+		}
+		if !emitted[c.rel] {
+			emitted[c.rel] = true
+			out = append(out, c)
+		}
+	}
+	// Deleted paths: a whiteout for the topmost deleted one.
+	var gone []string
+	for rel := range before {
+		if !seen[rel] && !volatile(rel) {
+			gone = append(gone, rel)
+		}
+	}
+	sort.Strings(gone)
+	var lastGone string
+	for _, rel := range gone {
+		if lastGone != "" && strings.HasPrefix(rel, lastGone+"/") {
+			continue
+		}
+		lastGone = rel
+		if err := emitParents(rel); err != nil {
+			return nil, err
+		}
+		out = append(out, change{rel: path.Join(path.Dir(rel), whiteoutPrefix+path.Base(rel)), whiteout: true})
+	}
+	sort.Slice(out, func(i, j int) bool { return pathLess(out[i].rel, out[j].rel) })
+	return out, nil
+}
+
+// pathLess orders paths so that a directory comes right before its
+// contents: component by component.
+func pathLess(a, b string) bool {
+	return strings.ReplaceAll(a, "/", "\x00") < strings.ReplaceAll(b, "/", "\x00")
+}
+
+// writeChanges writes the configure layer: every change with its content
+// and metadata, mtimes clamped to sde, hard links within the layer kept.
+func writeChanges(w io.Writer, root string, changes []change, sde time.Time) (v1.Descriptor, v1.Hash, error) {
+	lw := newLayerWriter(w)
+	links := map[uint64]string{} // inode -> first path written
+	for _, c := range changes {
+		hdr := &tar.Header{Name: c.rel, ModTime: sde, Format: tar.FormatPAX}
+		if c.whiteout {
+			hdr.Typeflag, hdr.Mode = tar.TypeReg, 0o644
+			if err := lw.WriteHeader(hdr); err != nil {
+				return v1.Descriptor{}, v1.Hash{}, err
+			}
+			continue
+		}
+		st := c.st
+		abs := filepath.Join(root, c.rel)
+		mt := time.Unix(st.Mtim.Sec, 0)
+		if mt.Before(sde) {
+			hdr.ModTime = mt
+		}
+		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+		hdr.Mode = int64(st.Mode & 0o7777)
+		var content *os.File
+		switch st.Mode & syscall.S_IFMT {
+		case syscall.S_IFDIR:
+			hdr.Typeflag, hdr.Name = tar.TypeDir, c.rel+"/"
+		case syscall.S_IFREG:
+			if first, ok := links[st.Ino]; ok && st.Nlink > 1 {
+				hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
+				break
+			}
+			if st.Nlink > 1 {
+				links[st.Ino] = c.rel
+			}
+			f, err := os.Open(abs)
+			if err != nil {
+				return v1.Descriptor{}, v1.Hash{}, err
+			}
+			content = f
+			hdr.Typeflag, hdr.Size = tar.TypeReg, st.Size
+		case syscall.S_IFLNK:
+			target, err := os.Readlink(abs)
+			if err != nil {
+				return v1.Descriptor{}, v1.Hash{}, err
+			}
+			hdr.Typeflag, hdr.Linkname, hdr.Mode = tar.TypeSymlink, target, 0o777
+		case syscall.S_IFCHR, syscall.S_IFBLK:
+			hdr.Typeflag = tar.TypeChar
+			if st.Mode&syscall.S_IFMT == syscall.S_IFBLK {
+				hdr.Typeflag = tar.TypeBlock
+			}
+			hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
+		case syscall.S_IFIFO:
+			hdr.Typeflag = tar.TypeFifo
+		default:
+			continue // sockets do not belong in a layer
+		}
+		if cap, err := getxattr(abs, "security.capability"); err == nil && len(cap) > 0 && hdr.Typeflag == tar.TypeReg {
+			hdr.PAXRecords = map[string]string{"SCHILY.xattr.security.capability": string(cap)}
+		}
+		if err := lw.WriteHeader(hdr); err != nil {
+			return v1.Descriptor{}, v1.Hash{}, err
+		}
+		if content != nil {
+			_, err := io.Copy(lw, content)
+			content.Close()
+			if err != nil {
+				return v1.Descriptor{}, v1.Hash{}, err
+			}
+		}
+	}
+	return lw.Close()
+}
+
+// getxattr reads an extended attribute of a path without following a
+// symlink; a missing attribute is an empty value.
+func getxattr(p, name string) ([]byte, error) {
+	buf := make([]byte, 256)
+	n, err := unix.Lgetxattr(p, name, buf)
+	if errors.Is(err, unix.ENODATA) || errors.Is(err, unix.ENOTSUP) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return buf[:n], nil
+}

@@ -1,0 +1,229 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/firstboot"
+	"github.com/deb2fs/deb2fs/mirror"
+)
+
+// Label keys of composed images.
+const (
+	LabelPackages = "org.deb2fs.packages"        // NAME=VERSION,… in layer order
+	LabelHooks    = "org.deb2fs.firstboot.hooks" // the firstboot hooks the image carries
+	LabelCompose  = "org.deb2fs.compose.format"  // FormatVersion
+)
+
+// DefaultPath is the image's PATH.
+const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// composer is one Compose run.
+type composer struct {
+	opts     Options
+	storeDir string
+	arch     string
+	pkgs     []mirror.Entry // canonical order
+	timings  Timings
+
+	configureOutput []byte
+}
+
+func (c *composer) logf(format string, args ...any) {
+	if c.opts.Logf != nil {
+		c.opts.Logf(format, args...)
+	}
+}
+
+// Compose builds the image of a package set (or of a request resolved
+// over an index) and writes it to opts.Output. Nothing is tagged unless
+// every step succeeded; blobs written before a failure are complete,
+// content-addressed and unreferenced.
+func Compose(ctx context.Context, opts Options) (*Image, error) {
+	start := time.Now()
+	if opts.Store == nil {
+		return nil, errors.New("compose: no store")
+	}
+	c := &composer{opts: opts, storeDir: opts.Store.Dir()}
+	pkgs := opts.Packages
+	if len(pkgs) == 0 {
+		if opts.Index == nil || len(opts.Request.Install) == 0 {
+			return nil, errors.New("compose: nothing to compose (no packages, or no request and index)")
+		}
+		t := time.Now()
+		var err error
+		if pkgs, err = ResolveIndex(opts.Index, opts.Request, ""); err != nil {
+			return nil, fmt.Errorf("compose: %w", err)
+		}
+		c.timings.Resolve = time.Since(t)
+		c.logf("resolved %d packages in %s", len(pkgs), c.timings.Resolve.Round(time.Millisecond))
+	}
+	c.pkgs = canonicalOrder(pkgs)
+	c.arch = nativeArch(c.pkgs)
+	if c.arch == "" {
+		return nil, errors.New("compose: every package is Architecture: all; the architecture is unknown")
+	}
+	for _, e := range c.pkgs {
+		if !haveBlob(c.storeDir, e.Layer.Digest, e.Layer.Size) {
+			return nil, fmt.Errorf("compose: %s %s: layer %s is not in the store %s", e.Package, e.Version, e.Layer.Digest, c.storeDir)
+		}
+	}
+	max := opts.MaxLayers
+	if max == 0 {
+		max = DefaultMaxLayers
+	}
+	if n := len(c.pkgs) + 2; n > max {
+		return nil, fmt.Errorf("compose: %d layers (base, %d packages, configure) exceed --max-layers %d; grouping is not implemented yet", n, len(c.pkgs), max)
+	}
+
+	t := time.Now()
+	var baseBuf bytes.Buffer
+	base, baseDiffID, err := writeBaseLayer(&baseBuf, c.arch)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := writeBytesBlob(c.storeDir, types.OCILayer, baseBuf.Bytes()); err != nil {
+		return nil, err
+	}
+	c.timings.Write += time.Since(t)
+
+	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch)
+	rec, cached := lookupCache(c.storeDir, key)
+	if cached && !opts.NoCache {
+		c.logf("configure layer %s from the cache", rec.Layer.Digest)
+	} else {
+		cached = false
+		if rec, err = c.build(ctx, base); err != nil {
+			return nil, fmt.Errorf("compose: %w", err)
+		}
+		rec.Key = key
+		if err := putCache(c.storeDir, rec); err != nil {
+			return nil, err
+		}
+	}
+
+	t = time.Now()
+	img, err := c.write(base, baseDiffID, rec)
+	if err != nil {
+		return nil, fmt.Errorf("compose: %w", err)
+	}
+	c.timings.Write += time.Since(t)
+	c.timings.Total = time.Since(start)
+	img.Cached = cached
+	img.Timings = c.timings
+	return img, nil
+}
+
+// write writes the config and manifest and tags the image in the output.
+func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecord) (*Image, error) {
+	out := c.opts.Output
+	dir := c.storeDir
+	if out.Kind == "oci" && out.Path != "" {
+		dir = out.Path
+	}
+	if err := initLayout(dir); err != nil {
+		return nil, err
+	}
+	arch, variant := ociPlatform(c.arch)
+	hooks := firstboot.Hooks(c.names())
+	var hookNames []string
+	for _, h := range hooks {
+		hookNames = append(hookNames, h.Name)
+	}
+	cmd := c.opts.Cmd
+	if len(cmd) == 0 {
+		cmd = []string{"/bin/bash"}
+	}
+
+	layers := []v1.Descriptor{base}
+	diffIDs := []v1.Hash{baseDiffID}
+	for _, e := range c.pkgs {
+		layers = append(layers, v1.Descriptor{
+			MediaType: e.Layer.MediaType, Size: e.Layer.Size, Digest: e.Layer.Digest,
+			Annotations: map[string]string{
+				convert.AnnotationPackage: e.Package, convert.AnnotationVersion: e.Version,
+				convert.AnnotationArchitecture: e.Architecture,
+			},
+		})
+		diffIDs = append(diffIDs, e.Layer.DiffID)
+	}
+	layers = append(layers, rec.Layer)
+	diffIDs = append(diffIDs, rec.DiffID)
+	for _, l := range layers {
+		if err := copyBlob(c.storeDir, dir, l.Digest, l.Size); err != nil {
+			return nil, err
+		}
+	}
+
+	created := time.Unix(rec.SourceDateEpoch, 0).UTC()
+	cfg := v1.ConfigFile{
+		Architecture: arch, Variant: variant, OS: "linux",
+		Created: v1.Time{Time: created},
+		Config: v1.Config{
+			Env:        []string{"PATH=" + DefaultPath},
+			Entrypoint: []string{firstboot.EntrypointPath},
+			Cmd:        cmd,
+			Labels: map[string]string{
+				LabelPackages: packagesLabel(c.pkgs),
+				LabelHooks:    strings.Join(hookNames, ","),
+				LabelCompose:  fmt.Sprint(FormatVersion),
+			},
+		},
+		RootFS: v1.RootFS{Type: "layers", DiffIDs: diffIDs},
+	}
+	cfgDesc, err := writeJSONBlob(dir, types.OCIConfigJSON, cfg)
+	if err != nil {
+		return nil, err
+	}
+	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: cfgDesc, Layers: layers}
+	mDesc, err := writeJSONBlob(dir, types.OCIManifestSchema1, m)
+	if err != nil {
+		return nil, err
+	}
+	mDesc.Platform = &v1.Platform{OS: "linux", Architecture: arch, Variant: variant}
+
+	name := out.Tag
+	if name == "" {
+		name = DefaultTag(c.opts.Request.Install, rec.Key)
+	}
+	img := &Image{Manifest: mDesc, Config: cfgDesc.Digest, Layers: layers, Packages: c.pkgs, SourceDateEpoch: rec.SourceDateEpoch}
+	if err := tag(dir, mDesc, name); err != nil {
+		return nil, err
+	}
+	img.Ref = "oci:" + dir + ":" + name
+	if out.Kind == "docker-archive" {
+		if err := writeDockerArchive(dir, mDesc.Digest, out.Path, name); err != nil {
+			return nil, err
+		}
+		img.Ref = "docker-archive:" + out.Path
+	}
+	return img, nil
+}
+
+// DefaultTag names an image after its request: compose-nginx-openssh-server;
+// without a request, compose-KEY (the configure cache key's prefix).
+func DefaultTag(request []string, key string) string {
+	if len(request) == 0 {
+		return "compose-" + key[:12]
+	}
+	clean := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '-', r == '_':
+			return r
+		}
+		return '_'
+	}, strings.Join(request, "-"))
+	t := "compose-" + clean
+	if len(t) > 128 {
+		t = t[:115] + "-" + key[:12]
+	}
+	return t
+}

@@ -1,0 +1,29 @@
+package compose
+
+import (
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+)
+
+// writeDockerArchive writes the image whose manifest is digest in the
+// layout dir as a docker-archive tar (what `docker load` and `podman load`
+// read), named deb2fs/TAG:latest. Layers are copied as stored, compressed.
+func writeDockerArchive(dir string, digest v1.Hash, file, tagName string) error {
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		return err
+	}
+	img, err := p.Image(digest)
+	if err != nil {
+		return err
+	}
+	ref, err := name.NewTag("deb2fs/" + tagName + ":latest")
+	if err != nil {
+		return fmt.Errorf("docker-archive name: %w", err)
+	}
+	return tarball.WriteToFile(file, ref, img)
+}

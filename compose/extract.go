@@ -1,0 +1,318 @@
+package compose
+
+import (
+	"archive/tar"
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
+	"golang.org/x/sys/unix"
+)
+
+// whiteoutPrefix and opaqueWhiteout are the OCI layer whiteout markers.
+const (
+	whiteoutPrefix = ".wh."
+	opaqueWhiteout = ".wh..wh..opq"
+)
+
+// extractor applies layers, in order, onto a directory with the semantics
+// of an OCI layer applier: a later entry replaces an earlier non-directory
+// at the same path, directories merge, whiteouts delete. It never follows a
+// symlink out of the root: every parent of an entry must be a real
+// directory below the root.
+type extractor struct {
+	root string
+	dirs map[string]bool // relative paths known to be real directories
+	// dirTimes are applied at the end, once nothing is written into the
+	// directories any more.
+	dirTimes map[string]time.Time
+	// newest is the newest mtime of a regular file seen: the default
+	// SOURCE_DATE_EPOCH.
+	newest time.Time
+}
+
+func newExtractor(root string) *extractor {
+	return &extractor{root: root, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
+}
+
+// openLayer opens a layer blob for reading as a tar stream.
+func openLayer(p string, mt types.MediaType) (io.ReadCloser, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	br := bufio.NewReaderSize(f, 1<<20)
+	switch mt {
+	case types.OCILayerZStd:
+		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
+		if err != nil {
+			f.Close()
+			return nil, err
+		}
+		return readCloser{d.IOReadCloser(), f}, nil
+	case types.OCIUncompressedLayer, types.DockerUncompressedLayer:
+		return readCloser{io.NopCloser(br), f}, nil
+	default:
+		z, err := gzip.NewReader(br)
+		if err != nil {
+			f.Close()
+			return nil, fmt.Errorf("%s: %w", p, err)
+		}
+		return readCloser{z, f}, nil
+	}
+}
+
+type readCloser struct {
+	io.ReadCloser
+	f *os.File
+}
+
+func (r readCloser) Close() error {
+	r.ReadCloser.Close()
+	return r.f.Close()
+}
+
+// apply extracts one layer blob.
+func (x *extractor) apply(blob string, mt types.MediaType, digest v1.Hash) error {
+	rc, err := openLayer(blob, mt)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("layer %s: %w", digest, err)
+		}
+		if err := x.entry(hdr, tr); err != nil {
+			return fmt.Errorf("layer %s: %s: %w", digest, hdr.Name, err)
+		}
+	}
+}
+
+// clean validates a tar entry name and returns it relative to the root.
+func clean(name string) (string, error) {
+	n := path.Clean(strings.TrimPrefix(name, "./"))
+	if n == "/" || n == "." {
+		return ".", nil
+	}
+	n = strings.TrimPrefix(n, "/")
+	if n == ".." || strings.HasPrefix(n, "../") {
+		return "", errors.New("path leaves the root")
+	}
+	return n, nil
+}
+
+// parent makes sure every parent directory of rel exists as a real
+// directory (creating missing ones 0755 root), and fails when one is a
+// symlink or a file.
+func (x *extractor) parent(rel string) error {
+	dir := path.Dir(rel)
+	if x.dirs[dir] {
+		return nil
+	}
+	if err := x.parent(dir); err != nil {
+		return err
+	}
+	fi, err := os.Lstat(filepath.Join(x.root, dir))
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		if err := os.Mkdir(filepath.Join(x.root, dir), 0o755); err != nil {
+			return err
+		}
+	case err != nil:
+		return err
+	case !fi.IsDir():
+		return fmt.Errorf("parent %s is not a directory", dir)
+	}
+	x.dirs[dir] = true
+	return nil
+}
+
+func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
+	rel, err := clean(hdr.Name)
+	if err != nil {
+		return err
+	}
+	if rel == "." {
+		return nil // the base layer owns the root
+	}
+	if err := x.parent(rel); err != nil {
+		return err
+	}
+	base := path.Base(rel)
+	if base == opaqueWhiteout {
+		return x.clearDir(path.Dir(rel))
+	}
+	if strings.HasPrefix(base, whiteoutPrefix) {
+		victim := path.Join(path.Dir(rel), strings.TrimPrefix(base, whiteoutPrefix))
+		x.forget(victim)
+		return os.RemoveAll(filepath.Join(x.root, victim))
+	}
+	abs := filepath.Join(x.root, rel)
+	fi, err := os.Lstat(abs)
+	exists := err == nil
+	if exists && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
+		x.forget(rel)
+		if err := os.RemoveAll(abs); err != nil {
+			return err
+		}
+	}
+	mode := uint32(hdr.Mode & 0o7777)
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		if !exists || !fi.IsDir() {
+			if err := os.Mkdir(abs, 0o700); err != nil {
+				return err
+			}
+		}
+		x.dirs[rel] = true
+		x.dirTimes[rel] = hdr.ModTime
+	case tar.TypeReg, tar.TypeRegA:
+		f, err := os.OpenFile(abs, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		_, err = io.Copy(f, r)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return err
+		}
+		if hdr.ModTime.After(x.newest) {
+			x.newest = hdr.ModTime
+		}
+	case tar.TypeSymlink:
+		if err := os.Symlink(hdr.Linkname, abs); err != nil {
+			return err
+		}
+		if err := os.Lchown(abs, hdr.Uid, hdr.Gid); err != nil {
+			return err
+		}
+		return setTime(abs, hdr.ModTime)
+	case tar.TypeLink:
+		target, err := clean(hdr.Linkname)
+		if err != nil {
+			return err
+		}
+		// The target must be a regular file reached through real
+		// directories: Link does not follow a final symlink, parent checks
+		// the directories.
+		if err := x.parent(target); err != nil {
+			return err
+		}
+		if tf, err := os.Lstat(filepath.Join(x.root, target)); err != nil || !tf.Mode().IsRegular() {
+			return fmt.Errorf("hard link to %s: not a regular file", hdr.Linkname)
+		}
+		return os.Link(filepath.Join(x.root, target), abs)
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		m := mode
+		switch hdr.Typeflag {
+		case tar.TypeChar:
+			m |= unix.S_IFCHR
+		case tar.TypeBlock:
+			m |= unix.S_IFBLK
+		default:
+			m |= unix.S_IFIFO
+		}
+		if err := unix.Mknod(abs, m, int(unix.Mkdev(uint32(hdr.Devmajor), uint32(hdr.Devminor)))); err != nil {
+			return err
+		}
+	default:
+		return fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
+	}
+	if err := os.Lchown(abs, hdr.Uid, hdr.Gid); err != nil {
+		return err
+	}
+	// chmod after chown: chown clears the setuid and setgid bits.
+	if err := os.Chmod(abs, fs.FileMode(mode&0o777)|modeBits(mode)); err != nil {
+		return err
+	}
+	for k, v := range hdr.PAXRecords {
+		if name, ok := strings.CutPrefix(k, "SCHILY.xattr."); ok {
+			if err := unix.Lsetxattr(abs, name, []byte(v), 0); err != nil {
+				return fmt.Errorf("xattr %s: %w", name, err)
+			}
+		}
+	}
+	if hdr.Typeflag != tar.TypeDir {
+		return setTime(abs, hdr.ModTime)
+	}
+	return nil
+}
+
+// modeBits converts the setuid, setgid and sticky bits of a Unix mode to
+// Go's file mode bits.
+func modeBits(mode uint32) fs.FileMode {
+	var m fs.FileMode
+	if mode&unix.S_ISUID != 0 {
+		m |= fs.ModeSetuid
+	}
+	if mode&unix.S_ISGID != 0 {
+		m |= fs.ModeSetgid
+	}
+	if mode&unix.S_ISVTX != 0 {
+		m |= fs.ModeSticky
+	}
+	return m
+}
+
+// setTime sets a path's atime and mtime without following a symlink.
+func setTime(abs string, t time.Time) error {
+	ts := []unix.Timespec{unix.NsecToTimespec(t.UnixNano()), unix.NsecToTimespec(t.UnixNano())}
+	return unix.UtimesNanoAt(unix.AT_FDCWD, abs, ts, unix.AT_SYMLINK_NOFOLLOW)
+}
+
+// clearDir removes a directory's contents (an opaque whiteout).
+func (x *extractor) clearDir(rel string) error {
+	entries, err := os.ReadDir(filepath.Join(x.root, rel))
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		x.forget(path.Join(rel, e.Name()))
+		if err := os.RemoveAll(filepath.Join(x.root, rel, e.Name())); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// forget drops what the extractor knows about rel and below.
+func (x *extractor) forget(rel string) {
+	delete(x.dirs, rel)
+	delete(x.dirTimes, rel)
+	prefix := rel + "/"
+	for d := range x.dirs {
+		if strings.HasPrefix(d, prefix) {
+			delete(x.dirs, d)
+			delete(x.dirTimes, d)
+		}
+	}
+}
+
+// finish applies the directories' mtimes.
+func (x *extractor) finish() error {
+	for rel, t := range x.dirTimes {
+		if err := setTime(filepath.Join(x.root, rel), t); err != nil {
+			return err
+		}
+	}
+	return nil
+}

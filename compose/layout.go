@@ -1,0 +1,137 @@
+package compose
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// refNameKey names an image in an OCI layout's index.json.
+const refNameKey = "org.opencontainers.image.ref.name"
+
+// initLayout makes dir an OCI image layout if it is not one yet.
+func initLayout(dir string) error {
+	if err := os.MkdirAll(filepath.Join(dir, "blobs", "sha256"), 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); errors.Is(err, fs.ErrNotExist) {
+		if err := writeFileAtomic(dir, filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
+			return err
+		}
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); errors.Is(err, fs.ErrNotExist) {
+		return writeFileAtomic(dir, filepath.Join(dir, "index.json"), []byte(`{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[]}`+"\n"))
+	}
+	return nil
+}
+
+// copyBlob makes blob h of the layout src available in the layout dst: a
+// hard link when both are on one file system, else a copy.
+func copyBlob(src, dst string, h v1.Hash, size int64) error {
+	if src == dst || haveBlob(dst, h, size) {
+		return nil
+	}
+	from := blobPath(src, h)
+	if err := os.Link(from, blobPath(dst, h)); err == nil || errors.Is(err, fs.ErrExist) {
+		return nil
+	}
+	f, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = writeBlob(dst, func(w io.Writer) (v1.Descriptor, error) {
+		_, err := io.Copy(w, f)
+		return v1.Descriptor{Digest: h, Size: size}, err
+	})
+	return err
+}
+
+// tag lists the manifest desc in the layout's index.json under ref,
+// replacing an image of the same name; entries stay sorted by name. The
+// index is replaced atomically under the layout's lock (the store's lock
+// in a deb2fs store), so a concurrent store publish is not lost.
+func tag(dir string, desc v1.Descriptor, ref string) error {
+	unlock, err := lockLayout(dir)
+	if err != nil {
+		return err
+	}
+	defer unlock()
+	data, err := os.ReadFile(filepath.Join(dir, "index.json"))
+	if err != nil {
+		return err
+	}
+	var idx v1.IndexManifest
+	if err := json.Unmarshal(data, &idx); err != nil {
+		return fmt.Errorf("%s/index.json: %w", dir, err)
+	}
+	desc.Annotations = map[string]string{refNameKey: ref}
+	replaced := false
+	for i, m := range idx.Manifests {
+		if m.Annotations[refNameKey] == ref {
+			idx.Manifests[i], replaced = desc, true
+		}
+	}
+	if !replaced {
+		idx.Manifests = append(idx.Manifests, desc)
+	}
+	sort.SliceStable(idx.Manifests, func(i, j int) bool {
+		return idx.Manifests[i].Annotations[refNameKey] < idx.Manifests[j].Annotations[refNameKey]
+	})
+	if idx.MediaType == "" {
+		idx.MediaType = types.OCIImageIndex
+	}
+	out, err := json.MarshalIndent(&idx, "", "  ")
+	if err != nil {
+		return err
+	}
+	return writeFileAtomic(dir, filepath.Join(dir, "index.json"), append(out, '\n'))
+}
+
+// lockLayout takes the layout's exclusive lock: deb2fs/lock in a deb2fs
+// store (the lock store.Publish takes), else .deb2fs.lock.
+func lockLayout(dir string) (func(), error) {
+	p := filepath.Join(dir, ".deb2fs.lock")
+	if fi, err := os.Stat(filepath.Join(dir, "deb2fs")); err == nil && fi.IsDir() {
+		p = filepath.Join(dir, "deb2fs", "lock")
+	}
+	f, err := os.OpenFile(p, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
+}
+
+// writeFileAtomic writes path through a temporary file and a rename.
+func writeFileAtomic(dir, path string, data []byte) error {
+	f, err := createTemp(dir)
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Chmod(0o644); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
+}

@@ -1,0 +1,117 @@
+package compose
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// DefaultMaxLayers is the default layer budget: what Docker's overlay2 and
+// podman accept (about 127 lower layers, research/tools.md) with room to
+// spare for layers a user adds on top.
+const DefaultMaxLayers = 100
+
+// Options say what to compose.
+type Options struct {
+	// Packages is the resolved package set. When empty, Request is
+	// resolved over Index.
+	Packages []mirror.Entry
+	Index    *mirror.Index
+	Request  resolve.Request
+
+	// Store holds the package layers; compose also keeps its base and
+	// configure layers, its cache and (by default) the image there.
+	Store *store.Store
+	// Output is where the image goes; the zero value is the store, tagged.
+	Output Output
+
+	// SourceDateEpoch is the time the image claims (seconds since the
+	// epoch): maintainer scripts see it, the configure layer's mtimes are
+	// clamped to it and the config's created date is it. Zero means the
+	// newest file modification time in the package layers, a function of
+	// the inputs.
+	SourceDateEpoch int64
+	// MaxLayers is the layer budget; 0 means DefaultMaxLayers.
+	MaxLayers int
+	// Cmd is the image's default command; nil means /bin/bash.
+	Cmd []string
+	// WorkDir is where the scratch root is assembled; "" means /dev/shm
+	// when it is a tmpfs, else the system's temporary directory.
+	WorkDir string
+	// NoCache makes compose configure again even when the configure layer
+	// of the same inputs is cached (the result replaces the cache entry).
+	NoCache bool
+	// Logf, if set, receives progress lines.
+	Logf func(format string, args ...any)
+}
+
+// Output is an image destination.
+type Output struct {
+	// Kind is "oci" (an OCI image layout directory) or "docker-archive"
+	// (a tar for `docker load` / `podman load`).
+	Kind string
+	// Path is the layout directory or the archive file; "" with Kind
+	// "oci" (or an empty Kind) means the store.
+	Path string
+	// Tag is the image's name in the layout (org.opencontainers.image.ref.name)
+	// or the archive; "" means compose-PKG-PKG… from the request.
+	Tag string
+}
+
+// ParseOutput parses --output: oci:DIR[:TAG], docker-archive:FILE[:TAG],
+// or "" for the store.
+func ParseOutput(s string) (Output, error) {
+	if s == "" {
+		return Output{}, nil
+	}
+	kind, rest, ok := strings.Cut(s, ":")
+	if !ok || (kind != "oci" && kind != "docker-archive") || rest == "" {
+		return Output{}, fmt.Errorf("--output %q: want oci:DIR[:TAG] or docker-archive:FILE[:TAG]", s)
+	}
+	p, tag, _ := strings.Cut(rest, ":")
+	return Output{Kind: kind, Path: p, Tag: tag}, nil
+}
+
+// Image is a composed image.
+type Image struct {
+	// Manifest is the image manifest's descriptor.
+	Manifest v1.Descriptor
+	// Config is the config blob's digest.
+	Config v1.Hash
+	// Layers are the manifest's layers: base, packages (or groups),
+	// configure.
+	Layers []v1.Descriptor
+	// Packages are the image's packages, in layer order.
+	Packages []mirror.Entry
+	// Ref is where the image went: oci:DIR:TAG or docker-archive:FILE.
+	Ref string
+	// Cached is true when the configure layer came from the cache.
+	Cached bool
+	// SourceDateEpoch is the time the image claims.
+	SourceDateEpoch int64
+	// Timings break the run down.
+	Timings Timings
+}
+
+// Timings are the durations of compose's steps.
+type Timings struct {
+	Resolve   time.Duration // resolving the request over the index
+	Assemble  time.Duration // materialising the root from the layers
+	Preinst   time.Duration // every preinst install
+	Configure time.Duration // dpkg --configure --pending
+	Capture   time.Duration // normalising and writing the configure layer
+	Write     time.Duration // base layer, config, manifest, tag
+	Total     time.Duration
+}
+
+func (t Timings) String() string {
+	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
+	return fmt.Sprintf("resolve %s, assemble %s, preinst %s, configure %s, capture %s, write %s, total %s",
+		r(t.Resolve), r(t.Assemble), r(t.Preinst), r(t.Configure), r(t.Capture), r(t.Write), r(t.Total))
+}

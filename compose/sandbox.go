@@ -1,0 +1,82 @@
+package compose
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os/exec"
+	"strings"
+	"syscall"
+)
+
+// Hostname is the host name maintainer scripts see during configure: fixed
+// and neutral, so that the build host's name never lands in a file (key
+// comments, certificates, /etc/mailname).
+const Hostname = "localhost"
+
+// sandboxSetup is run by the host's /bin/sh inside the new namespaces,
+// before it chroots: it sets the fixed host name in the new UTS namespace
+// and gives the root a minimal /dev on a tmpfs that lives only as long as
+// the mount namespace. /proc is mounted by unshare (--mount-proc) and shows
+// the new pid namespace only; /sys is not mounted, so nothing reads the
+// machine's identity (DMI product UUID) from it.
+const sandboxSetup = `set -e
+R=$1; H=$2; shift 2
+printf %s "$H" > /proc/sys/kernel/hostname
+mount -t tmpfs -o mode=0755,nosuid,size=16m deb2fs-dev "$R/dev"
+mknod -m 666 "$R/dev/null" c 1 3
+mknod -m 666 "$R/dev/zero" c 1 5
+mknod -m 666 "$R/dev/full" c 1 7
+mknod -m 666 "$R/dev/random" c 1 8
+mknod -m 666 "$R/dev/urandom" c 1 9
+mknod -m 666 "$R/dev/tty" c 5 0
+ln -s /proc/self/fd "$R/dev/fd"
+ln -s /proc/self/fd/0 "$R/dev/stdin"
+ln -s /proc/self/fd/1 "$R/dev/stdout"
+ln -s /proc/self/fd/2 "$R/dev/stderr"
+mkdir -m 755 "$R/dev/pts"
+mkdir -m 1777 "$R/dev/shm"
+exec chroot "$R" "$@"
+`
+
+// sandbox runs commands chrooted into a root, in new mount, pid, uts, ipc
+// and net namespaces (unshare(1) from util-linux), with a fixed host name,
+// no network but loopback, and a clean environment.
+type sandbox struct {
+	root string
+	env  []string // the whole environment of every command
+}
+
+// run runs argv inside the sandbox with extra environment variables and
+// returns its combined output.
+func (s *sandbox) run(ctx context.Context, extraEnv []string, argv ...string) ([]byte, error) {
+	args := []string{
+		"--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "--kill-child",
+		"--propagation", "private", "--mount-proc=" + s.root + "/proc",
+		"/bin/sh", "-c", sandboxSetup, "deb2fs-sandbox", s.root, Hostname,
+	}
+	cmd := exec.CommandContext(ctx, "unshare", append(args, argv...)...)
+	cmd.Env = append(append([]string(nil), s.env...), extraEnv...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
+	err := cmd.Run()
+	if err != nil {
+		return out.Bytes(), fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
+	}
+	return out.Bytes(), nil
+}
+
+// baseEnv is the environment of maintainer scripts at compose time.
+func baseEnv(sourceDateEpoch int64) []string {
+	return []string{
+		"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+		"HOME=/root",
+		"LC_ALL=C",
+		"DEBIAN_FRONTEND=noninteractive",
+		"DEBCONF_NONINTERACTIVE_SEEN=true",
+		"DEBIAN_PRIORITY=critical",
+		fmt.Sprintf("SOURCE_DATE_EPOCH=%d", sourceDateEpoch),
+	}
+}

@@ -1,0 +1,92 @@
+package firstboot
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// Apply prepares a configured root for sealing: for each hook it removes
+// (or empties) the per-instance files, and it installs the entrypoint and
+// the hooks' first-run scripts. It returns the root-relative paths it
+// removed or emptied. Every file Apply writes has mode 0755 or 0644, root
+// owned; its mtime is left to the caller's normalisation.
+func Apply(root string, hs []Hook) ([]string, error) {
+	var touched []string
+	for _, h := range hs {
+		for _, pat := range h.Remove {
+			matches, err := filepath.Glob(filepath.Join(root, pat))
+			if err != nil {
+				return nil, fmt.Errorf("firstboot %s: %w", h.Name, err)
+			}
+			for _, m := range matches {
+				if err := os.RemoveAll(m); err != nil {
+					return nil, err
+				}
+				touched = append(touched, strings.TrimPrefix(m, root+"/"))
+			}
+			// A certificate's hash link (/etc/ssl/certs/HASH.0) points at
+			// the removed file: remove the dangling links too.
+			if err := removeDanglingLinks(root, filepath.Dir(pat), &touched); err != nil {
+				return nil, err
+			}
+		}
+		for _, p := range h.Empty {
+			abs := filepath.Join(root, p)
+			if fi, err := os.Lstat(abs); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 {
+				if err := os.Truncate(abs, 0); err != nil {
+					return nil, err
+				}
+				touched = append(touched, p)
+			}
+		}
+	}
+	dir := filepath.Join(root, HookDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(root, EntrypointPath), []byte(entrypoint), 0o755); err != nil {
+		return nil, err
+	}
+	for i, h := range hs {
+		name := fmt.Sprintf("%02d-%s", (i+1)*10, h.Name)
+		script := "#!/bin/sh\n# deb2fs firstboot hook " + h.Name + "\nset -e\n" + h.Script
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return touched, nil
+}
+
+// removeDanglingLinks removes the symlinks in root/dir whose target no
+// longer exists.
+func removeDanglingLinks(root, dir string, touched *[]string) error {
+	abs := filepath.Join(root, dir)
+	entries, err := os.ReadDir(abs)
+	if err != nil {
+		return nil // the directory does not exist: nothing to do
+	}
+	for _, e := range entries {
+		if e.Type()&os.ModeSymlink == 0 {
+			continue
+		}
+		p := filepath.Join(abs, e.Name())
+		target, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(abs, target)
+		} else {
+			target = filepath.Join(root, target)
+		}
+		if _, err := os.Lstat(target); os.IsNotExist(err) {
+			if err := os.Remove(p); err != nil {
+				return err
+			}
+			*touched = append(*touched, filepath.Join(dir, e.Name()))
+		}
+	}
+	return nil
+}
