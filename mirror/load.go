@@ -2,11 +2,8 @@ package mirror
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"strings"
-
-	"github.com/klauspost/compress/gzip"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -51,22 +48,6 @@ func loadIndex(st *store.Store, ref string) (*Index, v1.Descriptor, error) {
 		return nil, d, fmt.Errorf("mirror index %s (blob %s): %w", ref, m.Layers[0].Digest, err)
 	}
 	return ix, d, nil
-}
-
-func decodeIndex(blob []byte) (*Index, error) {
-	zr, err := gzip.NewReader(bytes.NewReader(blob))
-	if err != nil {
-		return nil, err
-	}
-	defer zr.Close()
-	var ix Index
-	if err := json.NewDecoder(zr).Decode(&ix); err != nil {
-		return nil, err
-	}
-	if ix.Format != IndexFormat {
-		return nil, fmt.Errorf("index format %d, this deb2fs reads %d", ix.Format, IndexFormat)
-	}
-	return &ix, nil
 }
 
 // DatedRefs lists the dated copies of the index in st, oldest first: the

@@ -1,13 +1,10 @@
 package mirror
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"strconv"
 	"time"
-
-	"github.com/klauspost/compress/gzip"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -18,7 +15,7 @@ import (
 
 // Where the index lives in a store: an OCI artifact, i.e. an image
 // manifest with artifactType ArtifactType, the empty config, and one
-// layer, the index as gzip-compressed JSON. The manifest is listed in the
+// layer, the index as zstd-compressed JSON (see codec.go). The manifest is listed in the
 // layout's index.json twice: under LatestRef, which every run moves, and
 // under a dated ref (DatedRefPrefix + YYYYMMDDTHHMMSSZ), which stays, so
 // compose can pin a run. Being a manifest, it is kept by a registry's
@@ -31,7 +28,7 @@ const (
 	// ArtifactType is the index manifest's artifactType.
 	ArtifactType = "application/vnd.deb2fs.mirror.index.v1"
 	// IndexMediaType is the media type of the index blob.
-	IndexMediaType types.MediaType = "application/vnd.deb2fs.mirror.index.v1+json+gzip"
+	IndexMediaType types.MediaType = "application/vnd.deb2fs.mirror.index.v1+json+zstd"
 	// emptyMediaType is OCI's empty config for artifacts.
 	emptyMediaType types.MediaType = "application/vnd.oci.empty.v1+json"
 
@@ -43,24 +40,6 @@ const (
 
 // DatedRef is the ref of the dated copy of an index created at t.
 func DatedRef(t time.Time) string { return DatedRefPrefix + t.UTC().Format("20060102T150405Z") }
-
-// encodeIndex is the index blob: JSON, gzip-compressed (level 5: the
-// full bookworm index is read in well under a second and is a few MB).
-func encodeIndex(ix *Index) ([]byte, error) {
-	var buf bytes.Buffer
-	zw, err := gzip.NewWriterLevel(&buf, 5)
-	if err != nil {
-		return nil, err
-	}
-	enc := json.NewEncoder(zw)
-	if err := enc.Encode(ix); err != nil {
-		return nil, fmt.Errorf("encode index: %w", err)
-	}
-	if err := zw.Close(); err != nil {
-		return nil, fmt.Errorf("encode index: %w", err)
-	}
-	return buf.Bytes(), nil
-}
 
 // publish writes the index blob and its manifest into st and, in one atomic
 // rewrite of index.json, lists the package manifests of keys and points
@@ -76,7 +55,7 @@ func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int
 	if err != nil {
 		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
 	}
-	layer.Annotations = map[string]string{annotationTitle: "deb2fs-index.json.gz"}
+	layer.Annotations = map[string]string{annotationTitle: "deb2fs-index.json.zst"}
 	cfg, err := st.PutBlob(emptyMediaType, []byte("{}"))
 	if err != nil {
 		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)

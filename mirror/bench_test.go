@@ -1,0 +1,118 @@
+package mirror
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"path/filepath"
+	"runtime"
+	"syscall"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// fullIndex builds an index of every package of the host archive's merged
+// Packages (the metadata is real; the layer digests are made up, since
+// converting 63k .debs is not a test), as an --all run would publish.
+func fullIndex(t testing.TB) *Index {
+	t.Helper()
+	srcs, _, err := archive.LoadSources("/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deb []archive.Source
+	for _, s := range srcs {
+		if s.SignedBy == "" || s.SignedBy == archive.DefaultKeyring {
+			deb = append(deb, s)
+		}
+	}
+	if len(deb) == 0 {
+		t.Skip("no apt source signed by the default archive keyring")
+	}
+	snap, err := archive.New().Load(ctx, deb, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged, err := snap.Merge()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &runner{o: Options{All: true, Now: time.Now}}
+	recs := make([]*store.Record, len(merged))
+	hash := func(s string) v1.Hash {
+		h := sha256.Sum256([]byte(s))
+		return v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h[:])}
+	}
+	for i, p := range merged {
+		recs[i] = &store.Record{}
+		recs[i].Digest, recs[i].DiffID = hash("layer"+p.SHA256), hash("diff"+p.SHA256)
+		recs[i].Size, recs[i].MediaType = p.Size*3/2, types.OCILayer
+		recs[i].Manifest.Digest = hash("manifest" + p.SHA256)
+	}
+	return r.index(snap, deb, merged, recs)
+}
+
+// TestRealFullIndexLoad publishes an index of the whole host archive
+// (bookworm main: about 63k packages) and measures loading it: the target
+// is at most 1 s (of CPU) and 300 MB allocated.
+func TestRealFullIndexLoad(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads the host archive's Packages indexes")
+	}
+	ix := fullIndex(t)
+	st, err := store.Open(filepath.Join(t.TempDir(), "store"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	md, n, err := publish(st, ix, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("publish: %d packages, index blob and manifest %d bytes, %s", len(ix.Packages), n, time.Since(start))
+	runtime.GC()
+	var m0, m1 runtime.MemStats
+	runtime.ReadMemStats(&m0)
+	var ru0, ru1 syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
+	start = time.Now()
+	got, err := LoadIndex(st, md.Digest.String())
+	el := time.Since(start)
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	cpu := time.Duration(ru1.Utime.Nano()+ru1.Stime.Nano()-ru0.Utime.Nano()-ru0.Stime.Nano()) * time.Nanosecond
+	runtime.ReadMemStats(&m1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	var m2 runtime.MemStats
+	runtime.ReadMemStats(&m2)
+	t.Logf("load: %s wall, %s CPU on %d CPUs, %.0f MB allocated, %.0f MB live after (heap %0.f MB before)", el, cpu, runtime.GOMAXPROCS(0),
+		float64(m1.TotalAlloc-m0.TotalAlloc)/1e6, float64(m2.HeapAlloc)/1e6, float64(m0.HeapAlloc)/1e6)
+	start = time.Now()
+	hits := 0
+	for _, name := range []string{"nginx", "openssh-server", "libc6", "zsh", "python3"} {
+		for i := range got.Packages {
+			if got.Packages[i].Package == name {
+				hits++
+			}
+		}
+	}
+	t.Logf("5 linear lookups: %s (%d hits)", time.Since(start), hits)
+	if len(got.Packages) != len(ix.Packages) {
+		t.Errorf("loaded %d packages, published %d", len(got.Packages), len(ix.Packages))
+	}
+	// CPU time, not wall time: the machines these tests run on are shared,
+	// and wall time there says more about the neighbours than about us.
+	if cpu > time.Second {
+		t.Errorf("loading the full index took %s of CPU, target 1 s", cpu)
+	}
+	if a := m1.TotalAlloc - m0.TotalAlloc; a > 300e6 {
+		t.Errorf("loading the full index allocated %d MB, target 300 MB", a/1e6)
+	}
+}
