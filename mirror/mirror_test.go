@@ -365,7 +365,7 @@ func TestMirrorBusy(t *testing.T) {
 	a := newTestArchive(t)
 	a.publish(basePkgs, suiteOpts{})
 	st := openStore(t)
-	unlock, err := st.LockRun(ctx, false)
+	unlock, err := st.LockRun(ctx, false, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -48,6 +48,9 @@ type Options struct {
 	// download or convert (a missing file, a .deb the converter refuses).
 	// A verification failure never publishes anything.
 	Partial bool
+	// Shard makes this run one of N that share the conversions (see
+	// Shard); the zero value is a whole run.
+	Shard Shard
 	// Force rebuilds and republishes the index even when the archive
 	// has not changed since the latest index.
 	Force bool

@@ -20,7 +20,14 @@ import (
 // so that a rename into place never crosses a file system. A verified .deb
 // left there by a killed run (named by its SHA256) is converted by the next
 // run without downloading it again; partial downloads are removed.
-func downloadDir(st *store.Store) string { return filepath.Join(st.Dir(), "deb2fs", "downloads") }
+// Each shard has its own directory below it.
+func downloadDir(st *store.Store, sh Shard) string {
+	d := filepath.Join(st.Dir(), "deb2fs", "downloads")
+	if sh.N > 1 {
+		d = filepath.Join(d, fmt.Sprintf("shard-%d-of-%d", sh.I, sh.N))
+	}
+	return d
+}
 
 // cleanDownloads removes partial downloads and the .debs that no package
 // still to convert needs (keep, by SHA256; nil keeps every complete .deb);
@@ -34,6 +41,12 @@ func cleanDownloads(dir string, keep map[string]bool) error {
 		return fmt.Errorf("download directory: %w", err)
 	}
 	for _, e := range ents {
+		if e.IsDir() {
+			if keep == nil {
+				os.RemoveAll(filepath.Join(dir, e.Name())) // a shard's, under the exclusive lock
+			}
+			continue
+		}
 		sum, isDeb := strings.CutSuffix(e.Name(), ".deb")
 		if !isDeb || strings.HasPrefix(e.Name(), ".") || (keep != nil && !keep[sum]) {
 			os.Remove(filepath.Join(dir, e.Name()))
@@ -66,7 +79,7 @@ func (r *runner) pipeline(ctx context.Context, need []*archive.Package) ([]outco
 	if downloads <= 0 {
 		downloads = 4
 	}
-	dir := downloadDir(r.st)
+	dir := downloadDir(r.st, r.o.Shard)
 	type item struct {
 		i    int
 		path string

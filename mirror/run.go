@@ -75,13 +75,19 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 }
 
 func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
-	unlock, err := r.st.LockRun(ctx, r.o.Wait)
+	sharded := r.o.Shard.N > 1
+	sum.Shard = r.o.Shard.String()
+	unlock, err := r.st.LockRun(ctx, r.o.Wait, sharded)
 	if err != nil {
 		return sum, err
 	}
 	defer unlock()
-	if err := cleanDownloads(downloadDir(r.st), nil); err != nil {
-		return sum, fmt.Errorf("mirror: %w", err)
+	if !sharded {
+		// Partial downloads, and the directories of shards (none runs
+		// while this run holds the lock exclusively).
+		if err := cleanDownloads(downloadDir(r.st, Shard{}), nil); err != nil {
+			return sum, fmt.Errorf("mirror: %w", err)
+		}
 	}
 
 	r.report.Phase("sources", 0)
@@ -124,6 +130,9 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
+	if sharded {
+		pkgs = slices.DeleteFunc(slices.Clone(pkgs), func(p *archive.Package) bool { return !r.o.Shard.owns(p.SHA256) })
+	}
 	sum.Packages = len(pkgs)
 
 	// The diff: what the store has is found by the .deb's SHA256.
@@ -147,7 +156,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	for _, p := range need {
 		keep[p.SHA256] = true
 	}
-	if err := cleanDownloads(downloadDir(r.st), keep); err != nil {
+	if err := cleanDownloads(downloadDir(r.st, r.o.Shard), keep); err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
 
@@ -172,10 +181,19 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		if err != nil {
 			return sum, fmt.Errorf("mirror: nothing published: %w", err)
 		}
-		if sum.Failed > 0 && !r.o.Partial {
+		if sum.Failed > 0 && !r.o.Partial && !sharded {
 			return sum, fmt.Errorf("mirror: nothing published: %d of %d packages failed (first: %s: %s): %w",
 				sum.Failed, len(pkgs), sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)
 		}
+	}
+
+	if sharded {
+		// The shard's share is in the store; an unsharded run publishes.
+		if sum.Failed > 0 {
+			return sum, fmt.Errorf("mirror: shard %s: %d of %d packages failed (first: %s: %s): %w",
+				r.o.Shard, sum.Failed, len(pkgs), sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)
+		}
+		return sum, nil
 	}
 
 	r.report.Phase("publish", 0)

@@ -22,6 +22,9 @@ type Summary struct {
 	// Index is the digest of the index's manifest in the store.
 	Index string `json:"index,omitempty"`
 
+	// Shard is "I/N" for a sharded run, which converts its share of the
+	// packages and publishes nothing; its counts are of its share.
+	Shard string `json:"shard,omitempty"`
 	// Packages is the number of packages in scope.
 	Packages  int `json:"packages"`
 	New       int `json:"new"`       // converted by this run

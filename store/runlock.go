@@ -35,20 +35,26 @@ func (e *BusyError) Error() string {
 func (e *BusyError) Is(target error) bool { return target == ErrBusy }
 
 // LockRun takes the store's run lock: at most one mirror run works on a
-// store at a time. It is a separate lock from the one that guards each
-// index.json update, so a run that holds it can still publish. When wait is
-// false and another process holds the lock, LockRun fails at once with a
-// *BusyError; otherwise it polls until the lock is free or ctx ends. The
-// lock is released by the returned function, or by the kernel when the
-// process dies (kill -9 included).
-func (s *Store) LockRun(ctx context.Context, wait bool) (unlock func(), err error) {
+// store at a time, or any number of shared holders (the shards of one
+// sharded run, which write disjoint layers) but then no exclusive one. It
+// is a separate lock from the one that guards each index.json update, so a
+// run that holds it can still publish. When wait is false and the lock is
+// held incompatibly, LockRun fails at once with a *BusyError; otherwise it
+// polls until the lock is free or ctx ends. The lock is released by the
+// returned function, or by the kernel when the process dies (kill -9
+// included).
+func (s *Store) LockRun(ctx context.Context, wait, shared bool) (unlock func(), err error) {
+	how := syscall.LOCK_EX
+	if shared {
+		how = syscall.LOCK_SH
+	}
 	path := filepath.Join(s.dir, "deb2fs", "run.lock")
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
 	if err != nil {
 		return nil, fmt.Errorf("store %s: run lock: %w", s.dir, err)
 	}
 	for {
-		err = syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB)
+		err = syscall.Flock(int(f.Fd()), how|syscall.LOCK_NB)
 		if err == nil {
 			break
 		}
@@ -71,10 +77,14 @@ func (s *Store) LockRun(ctx context.Context, wait bool) (unlock func(), err erro
 	}
 	// Record the holder for the busy message; the lock, not this text, is
 	// what excludes.
-	f.Truncate(0)
-	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
-	return func() {
+	if !shared {
 		f.Truncate(0)
+		f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
+	}
+	return func() {
+		if !shared {
+			f.Truncate(0)
+		}
 		syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
 		f.Close()
 	}, nil

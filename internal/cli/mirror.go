@@ -31,10 +31,10 @@ const (
 
 func newMirror() *cobra.Command {
 	var (
-		storeDir, packages, compression, xz, keyring, aptRoot string
-		ov                                                    archive.Override
-		o                                                     mirror.Options
-		asJSON                                                bool
+		storeDir, packages, compression, xz, keyring, aptRoot, shard string
+		ov                                                           archive.Override
+		o                                                            mirror.Options
+		asJSON                                                       bool
 	)
 	cmd := &cobra.Command{
 		Use:   "mirror [--store DIR] (--packages \"PKG...\" | --all) [--archive URL --suite S --component C --arch A] [-j N] [--json]",
@@ -62,6 +62,11 @@ some failed packages (--partial); 3 another run holds the store.`,
 			st, err := openStore(storeDir)
 			if err != nil {
 				return err
+			}
+			if shard != "" {
+				if o.Shard, err = mirror.ParseShard(shard); err != nil {
+					return err
+				}
 			}
 			ov.SignedBy = keyring
 			o.Store, o.Override, o.AptRoot = st, ov, aptRoot
@@ -107,6 +112,7 @@ some failed packages (--partial); 3 another run holds the store.`,
 	f.BoolVar(&o.Wait, "wait", false, "wait for another run on the same store instead of failing (exit 3)")
 	f.BoolVar(&o.Partial, "partial", false, "publish the index without packages that failed to download or convert (exit 2); never after a verification failure")
 	f.BoolVar(&o.Strict, "strict", false, "fail when a source cannot be fetched, instead of leaving it out with a warning")
+	f.StringVar(&shard, "shard", "", "convert only share I of N (I/N) and publish nothing; shards may run at once on one store; then run once without --shard to publish")
 	f.BoolVar(&o.Force, "force", false, "rebuild and republish the index even if the archive has not changed")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON on stdout")
 	return cmd
@@ -132,6 +138,9 @@ func printMirrorJSON(w io.Writer, st *store.Store, sum mirror.Summary, err error
 func printMirrorSummary(w io.Writer, st *store.Store, s mirror.Summary) {
 	d := s.Duration.Round(time.Millisecond)
 	switch {
+	case s.Shard != "" && !s.UpToDate:
+		fmt.Fprintf(w, "shard %s done (%s) in %s: %d packages in its share: %d new, %d unchanged, %d failed; %s downloaded, %s stored; publish with a run without --shard\n",
+			s.Shard, st.Dir(), d, s.Packages, s.New, s.Unchanged, s.Failed, bytesText(s.BytesDownloaded), bytesText(s.BytesStored))
 	case s.UpToDate:
 		fmt.Fprintf(w, "up to date: the archive has not changed since the latest index (%d packages); nothing downloaded, nothing converted, in %s\n", s.Packages, d)
 	case s.Published:
