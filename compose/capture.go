@@ -107,10 +107,14 @@ func diff(root string, before map[string]fileState) ([]change, error) {
 		out = append(out, change{rel: dir, st: st})
 		return nil
 	}
+	var replaced []string // directories that became something else
 	err := walk(root, func(rel string, st *syscall.Stat_t) {
 		seen[rel] = true
 		old, ok := before[rel]
 		isDir := st.Mode&syscall.S_IFMT == syscall.S_IFDIR
+		if ok && old.mode&syscall.S_IFMT == syscall.S_IFDIR && !isDir {
+			replaced = append(replaced, rel)
+		}
 		if ok && old.ino == st.Ino && old.mode == st.Mode && old.uid == st.Uid && old.gid == st.Gid {
 			if isDir || old.ctime == st.Ctim {
 				return // unchanged (a directory only counts when its own metadata changed)
@@ -134,8 +138,12 @@ func diff(root string, before map[string]fileState) ([]change, error) {
 			out = append(out, c)
 		}
 	}
-	// Deleted paths: a whiteout for the topmost deleted one.
-	var gone []string
+	// Deleted paths: a whiteout for the topmost deleted one. A directory
+	// replaced by a file or a symlink gets one too, next to its new entry
+	// (a whiteout applies to the lower layers only), so that no applier
+	// has to guess, and its former contents get none of their own: a
+	// whiteout below a symlink could reach outside the directory.
+	gone := replaced
 	for rel := range before {
 		if !seen[rel] && !volatile(rel) {
 			gone = append(gone, rel)

@@ -1,0 +1,132 @@
+package compose
+
+import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// layerEntries lists a gzip layer's entries as "TYPE NAME[ -> LINK]".
+func layerEntries(t *testing.T, data []byte) []string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), "layer")
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rc, err := openLayer(p, types.OCILayer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rc.Close()
+	var out []string
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := string(hdr.Typeflag) + " " + hdr.Name
+		if hdr.Linkname != "" {
+			e += " -> " + hdr.Linkname
+		}
+		out = append(out, e)
+	}
+}
+
+func write(t *testing.T, root, rel, content string) {
+	t.Helper()
+	p := filepath.Join(root, rel)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCaptureDiff(t *testing.T) {
+	root := t.TempDir()
+	write(t, root, "etc/keep", "same")
+	write(t, root, "etc/change", "old")
+	write(t, root, "etc/gone", "x")
+	write(t, root, "usr/share/doc/pkg/a", "a")
+	write(t, root, "usr/share/doc/pkg/b", "b")
+	write(t, root, "var/run/x", "x")
+	write(t, root, "tmp/scratch", "x")
+	before, err := snapshot(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(10 * time.Millisecond) // ctime granularity
+	write(t, root, "etc/change", "new")
+	write(t, root, "etc/new/file", "n")
+	write(t, root, "tmp/other", "ignored")
+	os.Remove(filepath.Join(root, "etc/gone"))
+	os.RemoveAll(filepath.Join(root, "usr/share/doc/pkg"))
+	os.RemoveAll(filepath.Join(root, "var/run"))
+	if err := os.Symlink("/run", filepath.Join(root, "var/run")); err != nil {
+		t.Fatal(err)
+	}
+	changes, err := diff(root, before)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	got := strings.Join(layerEntries(t, buf.Bytes()), "\n")
+	want := strings.Join([]string{
+		"5 etc/",
+		"0 etc/.wh.gone",
+		"0 etc/change",
+		"5 etc/new/",
+		"0 etc/new/file",
+		"5 usr/",
+		"5 usr/share/",
+		"5 usr/share/doc/",
+		"0 usr/share/doc/.wh.pkg",
+		"5 var/",
+		"0 var/.wh.run",
+		"2 var/run -> /run",
+	}, "\n")
+	if got != want {
+		t.Errorf("configure layer:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+func TestCaptureDeterministic(t *testing.T) {
+	build := func() []byte {
+		root := t.TempDir()
+		write(t, root, "a", "1")
+		before, _ := snapshot(root)
+		write(t, root, "b/c", "2")
+		os.Link(filepath.Join(root, "b/c"), filepath.Join(root, "b/d"))
+		changes, err := diff(root, before)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0)); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	a, b := build(), build()
+	if !bytes.Equal(a, b) {
+		t.Error("two captures of the same change differ")
+	}
+	if got := strings.Join(layerEntries(t, a), "\n"); got != "5 b/\n0 b/c\n1 b/d -> b/c" {
+		t.Errorf("hard link: got\n%s", got)
+	}
+}
