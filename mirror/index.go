@@ -78,4 +78,7 @@ type Layer struct {
 	MediaType types.MediaType `json:"mediaType"`
 	// Manifest is the digest of the package's one-layer image in the store.
 	Manifest v1.Hash `json:"manifest"`
+	// Format is the layer-format version (convert.FormatVersion) the layer
+	// was made with.
+	Format int `json:"format,omitempty"`
 }

@@ -10,8 +10,12 @@ import (
 
 // Options control a mirror run.
 type Options struct {
-	// Store is the layer store to mirror into (required).
+	// Store is the layer store to mirror into (required). With Remote, it
+	// is the work store: layers are converted into it, then pushed.
 	Store *store.Store
+	// Remote, if set, is the registry repository to publish to instead of
+	// Store (see Remote).
+	Remote *Remote
 	// Client is the archive client; nil means archive.New().
 	Client *archive.Client
 	// Sources are the apt sources to read. Nil means the host's

@@ -55,24 +55,11 @@ func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int
 	if err != nil {
 		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
 	}
-	layer.Annotations = map[string]string{annotationTitle: "deb2fs-index.json.zst"}
 	cfg, err := st.PutBlob(emptyMediaType, []byte("{}"))
 	if err != nil {
 		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
 	}
-	ann := map[string]string{
-		annotationCreated:  ix.Created.UTC().Format(time.RFC3339),
-		annotationPackages: strconv.Itoa(len(ix.Packages)),
-		annotationInput:    ix.Input,
-	}
-	m := v1.Manifest{
-		SchemaVersion: 2,
-		MediaType:     types.OCIManifestSchema1,
-		ArtifactType:  ArtifactType,
-		Config:        cfg,
-		Layers:        []v1.Descriptor{layer},
-		Annotations:   ann,
-	}
+	m := indexManifest(cfg, layer, ix)
 	data, err := json.Marshal(m)
 	if err != nil {
 		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
@@ -85,11 +72,29 @@ func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int
 	crash(crashPublishBlob)
 	tag := func(ref string) v1.Descriptor {
 		d := md
-		d.Annotations = map[string]string{store.RefNameAnnotation: ref, annotationCreated: ann[annotationCreated]}
+		d.Annotations = map[string]string{store.RefNameAnnotation: ref, annotationCreated: m.Annotations[annotationCreated]}
 		return d
 	}
 	if err := st.PublishTagged(keys, []v1.Descriptor{tag(LatestRef), tag(DatedRef(ix.Created))}); err != nil {
 		return v1.Descriptor{}, 0, fmt.Errorf("publish index: %w", err)
 	}
 	return md, layer.Size + md.Size, nil
+}
+
+// indexManifest is the artifact manifest of an index whose blob is layer,
+// with the empty config cfg.
+func indexManifest(cfg, layer v1.Descriptor, ix *Index) v1.Manifest {
+	layer.Annotations = map[string]string{annotationTitle: "deb2fs-index.json.zst"}
+	return v1.Manifest{
+		SchemaVersion: 2,
+		MediaType:     types.OCIManifestSchema1,
+		ArtifactType:  ArtifactType,
+		Config:        cfg,
+		Layers:        []v1.Descriptor{layer},
+		Annotations: map[string]string{
+			annotationCreated:  ix.Created.UTC().Format(time.RFC3339),
+			annotationPackages: strconv.Itoa(len(ix.Packages)),
+			annotationInput:    ix.Input,
+		},
+	}
 }

@@ -18,6 +18,7 @@ type runner struct {
 	o          Options
 	st         *store.Store
 	client     *archive.Client
+	tgt        target
 	report     Reporter
 	downloaded atomic.Int64
 	stored     atomic.Int64
@@ -66,6 +67,10 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	if r.client == nil {
 		r.client = archive.New()
 	}
+	r.tgt = layoutTarget{o.Store}
+	if o.Remote != nil {
+		r.tgt = o.Remote.target(o.Store, o.Downloads)
+	}
 	sum, err := r.run(ctx, sum)
 	sum.BytesDownloaded = r.downloaded.Load()
 	sum.BytesStored += r.stored.Load()
@@ -95,9 +100,9 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
-	prev, _, prevErr := loadIndex(r.st, LatestRef)
-	if prevErr != nil && !errors.Is(prevErr, store.ErrNoRef) {
-		r.report.Warn(fmt.Sprintf("latest index unreadable, rebuilding it: %v", prevErr))
+	prev, err := r.tgt.latest(ctx)
+	if err != nil {
+		r.report.Warn(fmt.Sprintf("latest index of %s unreadable, rebuilding it: %v", r.tgt, err))
 		prev = nil
 	}
 	if prev != nil && !r.o.Force {
@@ -105,7 +110,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		if err != nil && errors.Is(err, archive.ErrVerification) {
 			return sum, fmt.Errorf("mirror: %w", err)
 		}
-		if err == nil && inputDigest(&r.o, srcs, rels) == prev.Input && r.complete(prev) {
+		if err == nil && inputDigest(&r.o, srcs, rels) == prev.Input && r.tgt.complete(prev) {
 			sum.UpToDate = true
 			sum.Packages = len(prev.Packages)
 			sum.Unchanged = len(prev.Packages)
@@ -135,19 +140,31 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	}
 	sum.Packages = len(pkgs)
 
-	// The diff: what the store has is found by the .deb's SHA256.
-	recs := make([]*store.Record, len(pkgs))
+	// The diff: what the target has is found by the .deb's SHA256; what
+	// only the work store has (a registry target) is pushed.
+	recs, err := r.tgt.published(ctx, pkgs, r.key)
+	if err != nil {
+		return sum, fmt.Errorf("mirror: %w", err)
+	}
 	var need []*archive.Package
 	var needAt []int
+	var toPush []*store.Record
 	for i, p := range pkgs {
-		rec, ok, err := r.st.LookupRecord(r.key(p))
-		if err != nil {
-			return sum, fmt.Errorf("mirror: store lookup %s: %w", p.ID(), err)
-		}
-		if ok {
-			recs[i] = rec
+		if recs[i] != nil {
 			sum.Unchanged++
 			continue
+		}
+		if _, local := r.tgt.(layoutTarget); !local {
+			rec, ok, err := r.st.LookupRecord(r.key(p))
+			if err != nil {
+				return sum, fmt.Errorf("mirror: store lookup %s: %w", p.ID(), err)
+			}
+			if ok {
+				recs[i] = rec
+				toPush = append(toPush, rec)
+				sum.Unchanged++
+				continue
+			}
 		}
 		need = append(need, p)
 		needAt = append(needAt, i)
@@ -172,9 +189,11 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 				sum.Failures = append(sum.Failures, Failure{Package: p.ID(), Error: out.err.Error()})
 			case out.cached:
 				recs[needAt[j]] = out.rec
+				toPush = append(toPush, out.rec)
 				sum.Unchanged++
 			default:
 				recs[needAt[j]] = out.rec
+				toPush = append(toPush, out.rec)
 				sum.New++
 			}
 		}
@@ -185,6 +204,14 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 			return sum, fmt.Errorf("mirror: nothing published: %d of %d packages failed (first: %s: %s): %w",
 				sum.Failed, len(pkgs), sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)
 		}
+	}
+
+	if _, local := r.tgt.(layoutTarget); !local && len(toPush) > 0 {
+		r.report.Phase("push", len(toPush))
+		if err := r.tgt.push(ctx, toPush); err != nil {
+			return sum, fmt.Errorf("mirror: nothing published: %w", err)
+		}
+		sum.Pushed = len(toPush)
 	}
 
 	if sharded {
@@ -204,7 +231,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 			keys = append(keys, r.key(p))
 		}
 	}
-	md, n, err := publish(r.st, ix, keys)
+	md, n, err := r.tgt.publish(ctx, ix, keys)
 	if err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
@@ -216,18 +243,6 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 			sum.Failed, sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)
 	}
 	return sum, nil
-}
-
-// complete reports whether every layer and manifest an index references is
-// still in the store (a store cleaned by hand is repaired by a full run).
-func (r *runner) complete(ix *Index) bool {
-	for i := range ix.Packages {
-		l := &ix.Packages[i].Layer
-		if !r.st.HasBlob(l.Digest) || !r.st.HasBlob(l.Manifest) {
-			return false
-		}
-	}
-	return true
 }
 
 // index builds the index of the mirrored packages (those with a record).
@@ -271,7 +286,7 @@ func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*ar
 			Origin: origin[p.Release],
 			Layer: Layer{
 				Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
-				Manifest: rec.Manifest.Digest,
+				Manifest: rec.Manifest.Digest, Format: rec.Format,
 			},
 		})
 	}

@@ -30,6 +30,8 @@ type Summary struct {
 	New       int `json:"new"`       // converted by this run
 	Unchanged int `json:"unchanged"` // already in the store
 	Failed    int `json:"failed"`
+	// Pushed counts the package images pushed to a registry target.
+	Pushed int `json:"pushed,omitempty"`
 	// Failures name each failed package and why.
 	Failures []Failure `json:"failures,omitempty"`
 

@@ -31,10 +31,10 @@ const (
 
 func newMirror() *cobra.Command {
 	var (
-		storeDir, packages, compression, xz, keyring, aptRoot, shard string
-		ov                                                           archive.Override
-		o                                                            mirror.Options
-		asJSON                                                       bool
+		storeDir, workDir, packages, compression, xz, keyring, aptRoot, shard string
+		ov                                                                    archive.Override
+		o                                                                     mirror.Options
+		asJSON                                                                bool
 	)
 	cmd := &cobra.Command{
 		Use:   "mirror [--store DIR] (--packages \"PKG...\" | --all) [--archive URL --suite S --component C --arch A] [-j N] [--json]",
@@ -59,6 +59,14 @@ some failed packages (--partial); 3 another run holds the store.`,
 			if err != nil {
 				return err
 			}
+			if mirror.LooksLikeRegistry(storeDir) {
+				if o.Remote, err = mirror.NewRemote(storeDir); err != nil {
+					return err
+				}
+				storeDir = workDir // layers are converted here, then pushed
+			} else if workDir != "" {
+				return errors.New("mirror: --work is for a registry --store")
+			}
 			st, err := openStore(storeDir)
 			if err != nil {
 				return err
@@ -79,10 +87,14 @@ some failed packages (--partial); 3 another run holds the store.`,
 			o.Report = rep
 			sum, err := mirror.Run(cmd.Context(), o)
 			rep.close()
+			where := st.Dir()
+			if o.Remote != nil {
+				where = o.Remote.Repo.String()
+			}
 			if asJSON {
-				printMirrorJSON(cmd.OutOrStdout(), st, sum, err)
+				printMirrorJSON(cmd.OutOrStdout(), where, sum, err)
 			} else {
-				printMirrorSummary(cmd.ErrOrStderr(), st, sum)
+				printMirrorSummary(cmd.ErrOrStderr(), where, sum)
 			}
 			switch {
 			case err == nil:
@@ -96,7 +108,8 @@ some failed packages (--partial); 3 another run holds the store.`,
 		},
 	}
 	f := cmd.Flags()
-	storeFlag(cmd, &storeDir)
+	f.StringVar(&storeDir, "store", "", "layer store: an OCI image layout directory (default: the per-user store) or a registry repository REGISTRY/REPO")
+	f.StringVar(&workDir, "work", "", "with a registry --store: the layout directory layers are converted in before they are pushed (default: the per-user store)")
 	f.StringVar(&packages, "packages", "", "packages whose dependency closure (plus the essential set) to mirror, space or comma separated")
 	f.BoolVar(&o.All, "all", false, "mirror every package of the archive")
 	f.StringArrayVar(&ov.Archives, "archive", nil, "archive base URL, instead of the host's apt sources (repeatable)")
@@ -125,8 +138,8 @@ type mirrorJSON struct {
 	Error string `json:"error,omitempty"`
 }
 
-func printMirrorJSON(w io.Writer, st *store.Store, sum mirror.Summary, err error) {
-	out := mirrorJSON{Summary: sum, Store: st.Dir()}
+func printMirrorJSON(w io.Writer, where string, sum mirror.Summary, err error) {
+	out := mirrorJSON{Summary: sum, Store: where}
 	if err != nil {
 		out.Error = err.Error()
 	}
@@ -135,20 +148,20 @@ func printMirrorJSON(w io.Writer, st *store.Store, sum mirror.Summary, err error
 	enc.Encode(out)
 }
 
-func printMirrorSummary(w io.Writer, st *store.Store, s mirror.Summary) {
+func printMirrorSummary(w io.Writer, where string, s mirror.Summary) {
 	d := s.Duration.Round(time.Millisecond)
 	switch {
 	case s.Shard != "" && !s.UpToDate:
 		fmt.Fprintf(w, "shard %s done (%s) in %s: %d packages in its share: %d new, %d unchanged, %d failed; %s downloaded, %s stored; publish with a run without --shard\n",
-			s.Shard, st.Dir(), d, s.Packages, s.New, s.Unchanged, s.Failed, bytesText(s.BytesDownloaded), bytesText(s.BytesStored))
+			s.Shard, where, d, s.Packages, s.New, s.Unchanged, s.Failed, bytesText(s.BytesDownloaded), bytesText(s.BytesStored))
 	case s.UpToDate:
 		fmt.Fprintf(w, "up to date: the archive has not changed since the latest index (%d packages); nothing downloaded, nothing converted, in %s\n", s.Packages, d)
 	case s.Published:
 		fmt.Fprintf(w, "published %s (%s) in %s: %d packages: %d new, %d unchanged, %d failed; %s downloaded, %s stored\n",
-			s.DatedRef, st.Dir(), d, s.Packages, s.New, s.Unchanged, s.Failed, bytesText(s.BytesDownloaded), bytesText(s.BytesStored))
+			s.DatedRef, where, d, s.Packages, s.New, s.Unchanged, s.Failed, bytesText(s.BytesDownloaded), bytesText(s.BytesStored))
 	default:
 		fmt.Fprintf(w, "nothing published (%s): %d packages: %d new, %d unchanged, %d failed; %s downloaded, %s stored, in %s\n",
-			st.Dir(), s.Packages, s.New, s.Unchanged, s.Failed, bytesText(s.BytesDownloaded), bytesText(s.BytesStored), d)
+			where, s.Packages, s.New, s.Unchanged, s.Failed, bytesText(s.BytesDownloaded), bytesText(s.BytesStored), d)
 	}
 	for _, f := range s.Failures {
 		fmt.Fprintf(w, "failed: %s: %s\n", f.Package, f.Error)
