@@ -2,12 +2,15 @@ package mirror
 
 import (
 	"encoding/json"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/store"
@@ -140,4 +143,71 @@ func TestRealMirror(t *testing.T) {
 	} else {
 		t.Log("umoci not installed; skipped")
 	}
+}
+
+// TestRealMirrorRegistry mirrors the same closure into a docker-registry
+// started on 127.0.0.1 (converting into a work layout, then pushing), reruns
+// it (up to date), runs the registry's garbage collector, and pulls every
+// indexed layer.
+func TestRealMirrorRegistry(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads about 30 MB from the host's archive")
+	}
+	srcs := debianSources(t)
+	reg := startRegistry(t)
+	rm := reg.remote(t)
+	work, err := store.Open(filepath.Join(t.TempDir(), "work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := Options{Store: work, Remote: rm, Sources: srcs, Packages: []string{"nginx", "openssh-server"}}
+	cold, err := Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("cold into the registry: %d packages, %d pushed, %.1f MB downloaded, %.2f s", cold.Packages, cold.Pushed,
+		float64(cold.BytesDownloaded)/1e6, cold.Seconds)
+	if cold.Pushed != cold.Packages || !cold.Published {
+		t.Errorf("cold %+v", cold)
+	}
+	warm, err := Run(ctx, Options{Store: openStoreAt(t), Remote: rm, Sources: srcs, Packages: o.Packages})
+	if err != nil || !warm.UpToDate || warm.Duration > 2*time.Second {
+		t.Errorf("warm rerun from an empty work store: %v %+v", err, warm)
+	}
+	reg.stop()
+	if out, err := exec.Command("docker-registry", "garbage-collect", reg.config).CombinedOutput(); err != nil {
+		t.Fatalf("garbage-collect: %v\n%s", err, out)
+	}
+	reg.start()
+	ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ix.Packages {
+		l, err := remote.Layer(rm.Repo.Digest(e.Layer.Digest.String()), rm.Options...)
+		if err == nil {
+			var rc io.ReadCloser
+			if rc, err = l.Compressed(); err == nil {
+				_, err = io.Copy(io.Discard, rc) // digest-verified
+				rc.Close()
+			}
+		}
+		if err != nil {
+			t.Errorf("%s: pull %s after garbage collection: %v", e.Package, e.Layer.Digest, err)
+		}
+	}
+	if _, err := exec.LookPath("skopeo"); err == nil {
+		ref := "docker://" + reg.addr + "/deb2fs/mirror:" + Tag("openssh-server", find(ix, "openssh-server").Version, find(ix, "openssh-server").Architecture)
+		if out, err := exec.Command("skopeo", "inspect", "--tls-verify=false", ref).CombinedOutput(); err != nil {
+			t.Errorf("skopeo inspect %s: %v\n%s", ref, err, out)
+		}
+	}
+}
+
+func openStoreAt(t *testing.T) *store.Store {
+	st, err := store.Open(filepath.Join(t.TempDir(), "work"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st
 }
