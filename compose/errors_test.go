@@ -1,0 +1,83 @@
+package compose
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// handMade converts a hand-made package into s and returns its entry.
+func handMade(t *testing.T, s *store.Store, d fixtures.Deb, name string) mirror.Entry {
+	t.Helper()
+	p := d.WriteFile(t, t.TempDir(), name+".deb")
+	data, _ := os.ReadFile(p)
+	sum := sha256.Sum256(data)
+	r := convert.Batch(context.Background(), []convert.Job{{Path: p}}, s, convert.BatchOptions{})[0]
+	if r.Err != nil {
+		t.Fatal(r.Err)
+	}
+	l := r.Layer
+	return mirror.Entry{
+		Package: l.Package, Version: l.Version, Architecture: l.Architecture, Priority: "optional",
+		DebSHA256: hex.EncodeToString(sum[:]),
+		Layer:     mirror.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType},
+	}
+}
+
+// A failing maintainer script fails the compose with an error naming the
+// package and the script and carrying its output; nothing is tagged.
+func TestComposeFailingScript(t *testing.T) {
+	needRoot(t)
+	s := testStore(t)
+	base := hostSet(t, s, resolve.Request{})
+	for _, script := range []string{"preinst", "postinst"} {
+		t.Run(script, func(t *testing.T) {
+			name := "deb2fs-failing-" + script
+			e := handMade(t, s, fixtures.Deb{
+				Control:      fixtures.Control(name),
+				ControlFiles: map[string][]byte{script: []byte("#!/bin/sh\necho \"boom from $0 $1\" >&2\nexit 3\n")},
+				Data:         []fixtures.Entry{fixtures.Dir("./"), fixtures.Dir("./usr/"), fixtures.Dir("./usr/share/"), fixtures.File("./usr/share/" + name, 0o644, "x\n")},
+			}, name)
+			out := t.TempDir()
+			_, err := Compose(context.Background(), Options{
+				Packages: append(append([]mirror.Entry(nil), base...), e), Store: s, NoCache: true,
+				Output: Output{Kind: "oci", Path: out, Tag: "failing"},
+			})
+			var se *ScriptError
+			if !errors.As(err, &se) {
+				t.Fatalf("got %v, want a ScriptError", err)
+			}
+			if se.Package != name || se.Script != script || !strings.Contains(se.Output, "boom from") {
+				t.Errorf("ScriptError{Package: %q, Script: %q, Output: %q}", se.Package, se.Script, se.Output)
+			}
+			t.Logf("error: %v", err)
+			if idx, err := os.ReadFile(filepath.Join(out, "index.json")); err == nil && strings.Contains(string(idx), "failing") {
+				t.Errorf("a failed compose tagged an image: %s", idx)
+			}
+		})
+	}
+}
+
+// The essential set alone composes: every package installed.
+func TestComposeEssential(t *testing.T) {
+	needRoot(t)
+	s := testStore(t)
+	es := hostSet(t, s, resolve.Request{})
+	img, err := Compose(context.Background(), Options{Packages: es, Store: s, NoCache: true,
+		Output: Output{Kind: "oci", Path: t.TempDir()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d packages, %s", len(img.Packages), img.Timings)
+}
