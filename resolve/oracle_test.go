@@ -5,8 +5,11 @@ package resolve
 // dpkg --print-architecture) and the Packages indices that apt-get update
 // leaves under /var/lib/apt/lists. apt runs in simulation mode (-s) with a
 // scratch, empty dpkg status and scratch state and cache directories, so it
-// reads the host's lists but writes nothing outside a temporary directory
-// and takes no lock. Without the indices the tests skip, unless
+// reads the host's lists (and sources) but writes nothing outside a
+// temporary directory and takes no lock. The host's apt.conf.d is not read,
+// so apt's compiled-in defaults apply (Docker images, for one, set
+// APT::AutoRemove::SuggestsImportant to false, which changes what apt drops
+// as garbage). Without the indices the tests skip, unless
 // DEB2FS_REQUIRE_ORACLE=1.
 
 import (
@@ -31,10 +34,16 @@ func aptInstalls(tb testing.TB, arch string, names []string, recommends bool) (m
 	if err := os.WriteFile(status, nil, 0o644); err != nil {
 		return nil, err
 	}
-	for _, d := range []string{"cache", "prefs"} {
+	for _, d := range []string{"cache", "prefs", "parts"} {
 		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			return nil, err
 		}
+	}
+	// Keep the host's apt.conf and apt.conf.d out (a container's snippets
+	// change autoremove settings): apt's compiled-in defaults apply.
+	conf := filepath.Join(dir, "apt.conf")
+	if err := os.WriteFile(conf, []byte("Dir::Etc::parts \""+filepath.Join(dir, "parts")+"\";\nDir::Etc::main \""+filepath.Join(dir, "none")+"\";\n"), 0o644); err != nil {
+		return nil, err
 	}
 	args := []string{
 		"-s", "-q", "-y",
@@ -53,7 +62,7 @@ func aptInstalls(tb testing.TB, arch string, names []string, recommends bool) (m
 		"install",
 	}
 	cmd := exec.Command("apt-get", append(args, names...)...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8")
+	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "APT_CONFIG="+conf)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return nil, fmt.Errorf("apt-get: %v\n%s", err, out)
@@ -167,8 +176,9 @@ func isBookworm(u *Universe) bool {
 
 // TestOracleSample compares single-package requests for a random sample of
 // the universe with apt: DEB2FS_ORACLE_SAMPLE=N (and optionally
-// DEB2FS_ORACLE_SEED) turns it on. Requests apt itself cannot satisfy are
-// expected to fail in Resolve too.
+// DEB2FS_ORACLE_SEED, and DEB2FS_ORACLE_RECOMMENDS=1 to follow Recommends)
+// turns it on. Requests apt itself cannot satisfy are expected to fail in
+// Resolve too.
 func TestOracleSample(t *testing.T) {
 	n, _ := strconv.Atoi(os.Getenv("DEB2FS_ORACLE_SAMPLE"))
 	if n <= 0 {
@@ -185,9 +195,9 @@ func TestOracleSample(t *testing.T) {
 	agree, aptFails, bothFail := 0, 0, 0
 	for i := 0; i < n; i++ {
 		name := names[rng.Intn(len(names))]
-		req := Request{Install: []string{name}}
+		req := Request{Install: []string{name}, Recommends: os.Getenv("DEB2FS_ORACLE_RECOMMENDS") == "1"}
 		r, rerr := u.Resolve(req)
-		apt, aerr := aptInstalls(t, u.Arch(), append(u.BaseNames(req.Base), name), false)
+		apt, aerr := aptInstalls(t, u.Arch(), append(u.BaseNames(req.Base), name), req.Recommends)
 		switch {
 		case aerr != nil && rerr != nil:
 			bothFail++

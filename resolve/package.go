@@ -18,6 +18,7 @@ type Package struct {
 	Depends    string // Depends
 	PreDepends string // Pre-Depends
 	Recommends string // Recommends
+	Suggests   string // Suggests (apt keeps what a Suggests reaches; see Resolve)
 	Provides   string // Provides
 	Conflicts  string // Conflicts
 	Breaks     string // Breaks

@@ -57,31 +57,42 @@ func (u *Universe) Resolve(req Request) (*Result, error) {
 		add(e, n)
 	}
 
-	// Mark every root, then visit them in order.
+	// Mark and protect every root, then visit them in order.
 	for _, e := range entries {
 		if err := e.n.relations(u.native); err != nil {
 			return nil, err
 		}
 		s.mark(e.n, []string{e.chain})
+		s.protected[e.n.pkg.Name] = true
 	}
 	for _, e := range entries {
-		if s.broken(e.n) {
-			if err := s.deps(e.n, []string{e.chain}); err != nil {
+		if err := s.deps(e.n, []string{e.chain}); err != nil {
+			return nil, err
+		}
+	}
+
+	// A package displaced by a conflicting one may have left a dependent
+	// unsatisfied: give every broken package one more visit.
+	for _, n := range s.sorted() {
+		if s.sel[n.pkg.Name] == n && s.broken(n) {
+			if err := s.deps(n, s.why[n.pkg.Name]); err != nil {
 				return nil, err
 			}
 		}
 	}
+	var roots []*node
+	for _, e := range entries {
+		roots = append(roots, e.n)
+	}
+	s.sweep(roots)
 
 	r := newResult(s, base)
 	for _, n := range r.nodes {
-		for _, f := range [...]struct {
-			name string
-			gs   []group
-		}{{"Conflicts", n.con}, {"Breaks", n.brk}} {
+		for _, f := range n.negatives() {
 			for _, g := range f.gs {
 				for i := range g {
-					if o := s.matchNegative(&g[i], n); o != nil {
-						return nil, &ConflictError{Package: n.pkg, Field: f.name, Relation: g[i].text, Other: o.pkg}
+					if others := s.matchNegatives(&g[i], n); len(others) > 0 {
+						return nil, &ConflictError{Package: n.pkg, Field: f.name, Relation: g[i].text, Other: others[0].pkg}
 					}
 				}
 			}

@@ -79,8 +79,8 @@ func (s *solver) candidate(name string) *node {
 }
 
 // solutions lists the candidate versions that satisfy alternative a, in the
-// order apt tries them (CompareProviders in apt's depcache.cc): the real
-// package of that name first, then Essential, then Important, then by
+// order apt tries them (CompareProviders in apt's depcache.cc): protected
+// first, then the real package of that name, then Essential, then Important, then by
 // Priority, then the name seen last in the universe first (apt's last
 // resort is the higher package ID, which follows parse order).
 func (s *solver) solutions(a *alt) ([]*node, error) {
@@ -110,6 +110,9 @@ func (s *solver) solutions(a *alt) ([]*node, error) {
 	if len(out) > 1 {
 		sort.SliceStable(out, func(i, j int) bool {
 			x, y := out[i], out[j]
+			if px, py := s.protected[x.pkg.Name], s.protected[y.pkg.Name]; px != py {
+				return px
+			}
 			if (x.pkg.Name == a.name) != (y.pkg.Name == a.name) {
 				return x.pkg.Name == a.name
 			}
@@ -170,21 +173,11 @@ func (s *solver) whyNot(g group) string {
 	return strings.Join(reasons, "; ")
 }
 
-// conflict finds a Conflicts or Breaks relation between n and the marked
-// set, in either direction, and returns the package declaring it.
-func (s *solver) conflict(n *node) (owner *node, field, rel string) {
-	for _, f := range [...]struct {
-		name string
-		gs   []group
-	}{{"Conflicts", n.con}, {"Breaks", n.brk}} {
-		for _, g := range f.gs {
-			for i := range g {
-				if s.matchNegative(&g[i], n) != nil {
-					return n, f.name, g[i].text
-				}
-			}
-		}
-	}
+// reverseConflict finds a marked package whose Conflicts or Breaks match
+// n and returns it with the relation. apt does not look at this direction
+// when it marks n (its problem resolver deals with the result later); the
+// resolver treats n as not installable instead.
+func (s *solver) reverseConflict(n *node) (owner *node, field, rel string) {
 	for _, ne := range s.neg[n.pkg.Name] {
 		if ne.owner != n && s.u.archOK(&ne.a, n) && ne.a.versionOK(n.ver) {
 			return ne.owner, ne.field, ne.a.text
@@ -200,16 +193,17 @@ func (s *solver) conflict(n *node) (owner *node, field, rel string) {
 	return nil, "", ""
 }
 
-// matchNegative returns a selected package other than self that matches
+// matchNegatives returns the marked packages other than self that match
 // the Conflicts/Breaks alternative a.
-func (s *solver) matchNegative(a *alt, self *node) *node {
+func (s *solver) matchNegatives(a *alt, self *node) []*node {
+	var out []*node
 	if o := s.sel[a.name]; o != nil && o != self && s.u.archOK(a, o) && a.versionOK(o.ver) {
-		return o
+		out = append(out, o)
 	}
 	for _, pr := range s.prov[a.name] {
-		if pr.n != self && s.u.provideOK(a, pr.n, pr.p) {
-			return pr.n
+		if pr.n != self && s.u.provideOK(a, pr.n, pr.p) && (len(out) == 0 || out[0] != pr.n) {
+			out = append(out, pr.n)
 		}
 	}
-	return nil
+	return out
 }

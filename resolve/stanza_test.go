@@ -70,6 +70,8 @@ func parseStanzas(r io.Reader) ([]Package, error) {
 			cur.PreDepends, field = v, &cur.PreDepends
 		case "Recommends":
 			cur.Recommends, field = v, &cur.Recommends
+		case "Suggests":
+			cur.Suggests, field = v, &cur.Suggests
 		case "Provides":
 			cur.Provides, field = v, &cur.Provides
 		case "Conflicts":

@@ -37,6 +37,7 @@ type node struct {
 	pre     []group // Pre-Depends
 	dep     []group // Depends
 	rec     []group // Recommends
+	sug     []group // Suggests
 	con     []group // Conflicts
 	brk     []group // Breaks
 
@@ -171,6 +172,9 @@ func (n *node) relations(native *dependency.Arch) error {
 			n.relErr = err
 			return
 		}
+		// Suggests only keep packages in the set (see sweep); a malformed
+		// one is ignored rather than failing the resolution.
+		n.sug, _ = parseGroups("Suggests", p.Suggests, native)
 		if n.con, err = parseGroups("Conflicts", p.Conflicts, native); err != nil {
 			n.relErr = err
 			return
