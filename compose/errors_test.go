@@ -47,7 +47,7 @@ func TestComposeFailingScript(t *testing.T) {
 			e := handMade(t, s, fixtures.Deb{
 				Control:      fixtures.Control(name),
 				ControlFiles: map[string][]byte{script: []byte("#!/bin/sh\necho \"boom from $0 $1\" >&2\nexit 3\n")},
-				Data:         []fixtures.Entry{fixtures.Dir("./"), fixtures.Dir("./usr/"), fixtures.Dir("./usr/share/"), fixtures.File("./usr/share/" + name, 0o644, "x\n")},
+				Data:         []fixtures.Entry{fixtures.Dir("./"), fixtures.Dir("./usr/"), fixtures.Dir("./usr/share/"), fixtures.File("./usr/share/"+name, 0o644, "x\n")},
 			}, name)
 			out := t.TempDir()
 			_, err := Compose(context.Background(), Options{
