@@ -30,6 +30,7 @@ type indexHeader struct {
 	Origins []Origin  `json:"origins"`
 	Scope   []string  `json:"scope,omitempty"`
 	Input   string    `json:"input,omitempty"`
+	Missing []string  `json:"missing,omitempty"`
 }
 
 const packagesOpen = `,"packages":[`
@@ -53,7 +54,7 @@ func writeIndexJSON(w io.Writer, ix *Index) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
-	if err := enc.Encode(indexHeader{Format: ix.Format, Created: ix.Created, Origins: ix.Origins, Scope: ix.Scope, Input: ix.Input}); err != nil {
+	if err := enc.Encode(indexHeader{Format: ix.Format, Created: ix.Created, Origins: ix.Origins, Scope: ix.Scope, Input: ix.Input, Missing: ix.Missing}); err != nil {
 		return err
 	}
 	h := bytes.TrimSuffix(bytes.TrimSuffix(line.Bytes(), []byte("\n")), []byte("}"))
@@ -113,7 +114,7 @@ func decodeLines(text []byte) (*Index, error) {
 	if err := json.Unmarshal(append(bytes.TrimSuffix(head, []byte(packagesOpen)), '}'), &h); err != nil {
 		return nil, err
 	}
-	ix := &Index{Format: h.Format, Created: h.Created, Origins: h.Origins, Scope: h.Scope, Input: h.Input}
+	ix := &Index{Format: h.Format, Created: h.Created, Origins: h.Origins, Scope: h.Scope, Input: h.Input, Missing: h.Missing}
 	lines := bytes.Split(bytes.TrimSuffix(rest, []byte("\n")), []byte("\n"))
 	if len(lines) == 0 || string(lines[len(lines)-1]) != "]}" {
 		return nil, errLayout

@@ -13,7 +13,7 @@ import (
 
 func sampleIndex() *Index {
 	h := func(c byte) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: string(bytes.Repeat([]byte{c}, 64))} }
-	ix := &Index{Format: IndexFormat, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Scope: []string{"a", "b"}, Input: "sha256:x",
+	ix := &Index{Format: IndexFormat, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Scope: []string{"a", "b"}, Input: "sha256:x", Missing: []string{"m 1 all"},
 		Origins: []Origin{{Archive: "http://127.0.0.1:1/x", Codename: "c", Suite: "s", Components: []string{"main"}, Date: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Signer: "F"}}}
 	for i, n := range []string{"a<b>&", "b", "c"} {
 		ix.Packages = append(ix.Packages, Entry{Package: n, Version: "1:2.0~rc1+b" + n, Architecture: "amd64", Essential: i == 0,
@@ -61,5 +61,23 @@ func TestIndexCodec(t *testing.T) {
 	blob, _ := encodeIndex(ix)
 	if _, err := decodeIndex(blob); err == nil {
 		t.Error("a newer index format was accepted")
+	}
+}
+
+// TestIndexHeaderFields: the header the codec writes carries every field of
+// Index but Packages, with the same JSON names.
+func TestIndexHeaderFields(t *testing.T) {
+	tags := func(v any, skip string) []string {
+		var out []string
+		ty := reflect.TypeOf(v)
+		for i := range ty.NumField() {
+			if f := ty.Field(i); f.Name != skip {
+				out = append(out, f.Name+" "+f.Type.String()+" "+string(f.Tag))
+			}
+		}
+		return out
+	}
+	if a, b := tags(Index{}, "Packages"), tags(indexHeader{}, ""); !reflect.DeepEqual(a, b) {
+		t.Errorf("indexHeader fields\n%v\nwant those of Index but Packages\n%v", b, a)
 	}
 }

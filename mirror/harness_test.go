@@ -180,6 +180,7 @@ func (a *testArchive) source() archive.Source {
 type suiteOpts struct {
 	signer     *openpgp.Entity // default: the trusted key
 	validUntil time.Time
+	archs      []string // binary-ARCH indexes; default amd64
 }
 
 // publish writes the suite "testing" (codename "trixie") with pkgs: their
@@ -189,29 +190,40 @@ func (a *testArchive) publish(pkgs []tpkg, o suiteOpts) {
 	if o.signer == nil {
 		o.signer, _ = testKeys(a.t)
 	}
-	var idx bytes.Buffer
-	for _, p := range pkgs {
-		deb := p.deb()
-		a.write(filepath.Join(a.root, p.filename()), deb)
-		ctl := fixtures.Control(p.name, append([]string{"Version: " + p.version, "Architecture: " + p.arch}, p.fields...)...)
-		idx.WriteString(ctl)
-		fmt.Fprintf(&idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", p.filename(), len(deb), sha256hex(deb))
+	if o.archs == nil {
+		o.archs = []string{"amd64"}
 	}
-	plain := idx.Bytes()
-	var gz bytes.Buffer
-	gw := gzip.NewWriter(&gz)
-	gw.Write(plain)
-	gw.Close()
 	dist := filepath.Join(a.root, "dists", "testing")
-	files := map[string][]byte{"main/binary-amd64/Packages": plain, "main/binary-amd64/Packages.gz": gz.Bytes()}
+	files := map[string][]byte{}
+	var names []string
+	for _, arch := range o.archs {
+		var idx bytes.Buffer
+		for _, p := range pkgs {
+			if p.arch != arch && p.arch != "all" {
+				continue
+			}
+			deb := p.deb()
+			a.write(filepath.Join(a.root, p.filename()), deb)
+			ctl := fixtures.Control(p.name, append([]string{"Version: " + p.version, "Architecture: " + p.arch}, p.fields...)...)
+			idx.WriteString(ctl)
+			fmt.Fprintf(&idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", p.filename(), len(deb), sha256hex(deb))
+		}
+		var gz bytes.Buffer
+		gw := gzip.NewWriter(&gz)
+		gw.Write(idx.Bytes())
+		gw.Close()
+		dir := "main/binary-" + arch + "/"
+		files[dir+"Packages"], files[dir+"Packages.gz"] = idx.Bytes(), gz.Bytes()
+		names = append(names, dir+"Packages", dir+"Packages.gz")
+	}
 	var rel bytes.Buffer
 	signTime := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
 	fmt.Fprintf(&rel, "Origin: Test\nLabel: Test\nSuite: testing\nCodename: trixie\nDate: %s\n", signTime.Format(time.RFC1123))
 	if !o.validUntil.IsZero() {
 		fmt.Fprintf(&rel, "Valid-Until: %s\n", o.validUntil.UTC().Format(time.RFC1123))
 	}
-	rel.WriteString("No-Support-for-Architecture-all: Packages\nArchitectures: all amd64\nComponents: main\nSHA256:\n")
-	for _, name := range []string{"main/binary-amd64/Packages", "main/binary-amd64/Packages.gz"} {
+	fmt.Fprintf(&rel, "No-Support-for-Architecture-all: Packages\nArchitectures: all %s\nComponents: main\nSHA256:\n", strings.Join(o.archs, " "))
+	for _, name := range names {
 		a.write(filepath.Join(dist, name), files[name])
 		fmt.Fprintf(&rel, " %s %8d %s\n", sha256hex(files[name]), len(files[name]), name)
 	}

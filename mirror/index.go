@@ -31,6 +31,10 @@ type Index struct {
 	// of every Packages file read. A run whose input equals the latest
 	// index's has nothing to do.
 	Input string `json:"input,omitempty"`
+	// Missing are the packages of the scope ("name version arch") that a
+	// partial run left out because they failed; an index with missing
+	// packages is never up to date, so the next run retries them.
+	Missing []string `json:"missing,omitempty"`
 }
 
 // Origin is one archive release (suite) a mirror run read.

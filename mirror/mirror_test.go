@@ -414,3 +414,42 @@ func TestMirrorRepairsStore(t *testing.T) {
 		t.Error("libc6 layer not restored")
 	}
 }
+
+// TestMirrorArchAll: with two architectures, an Architecture: all package
+// that both binary indexes list is fetched, converted and indexed once.
+func TestMirrorArchAll(t *testing.T) {
+	var pkgs []tpkg
+	for _, p := range basePkgs[:4] {
+		if p.arch == "all" {
+			pkgs = append(pkgs, p)
+			continue
+		}
+		for _, arch := range []string{"amd64", "arm64"} {
+			q := p
+			q.arch = arch
+			pkgs = append(pkgs, q)
+		}
+	}
+	a := newTestArchive(t)
+	a.publish(pkgs, suiteOpts{archs: []string{"amd64", "arm64"}})
+	st := openStore(t)
+	o := a.options(st, clock(), "hello")
+	o.Sources[0].Architectures = []string{"amd64", "arm64"}
+	sum := mustRun(t, o)
+	if sum.New != 7 || sum.Packages != 7 {
+		t.Errorf("summary %+v, want 7 packages (3 per architecture and hello-data once)", sum)
+	}
+	if n := countPrefix(a.takeRequests(), "/pool/main/h/hello-data/"); n != 1 {
+		t.Errorf("hello-data fetched %d times", n)
+	}
+	ix := mustLoad(t, st, LatestRef)
+	count := map[string]int{}
+	for _, e := range ix.Packages {
+		count[e.Package+" "+e.Architecture]++
+	}
+	want := map[string]int{"base-files amd64": 1, "base-files arm64": 1, "hello amd64": 1, "hello arm64": 1,
+		"libc6 amd64": 1, "libc6 arm64": 1, "hello-data all": 1}
+	if !reflect.DeepEqual(count, want) {
+		t.Errorf("index entries %v, want %v", count, want)
+	}
+}

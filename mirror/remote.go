@@ -118,18 +118,19 @@ func isNotFound(err error) bool {
 	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
 }
 
-func (rm *Remote) target(st *store.Store, jobs int) target {
+func (rm *Remote) target(st *store.Store, jobs int, pushed func()) target {
 	if jobs <= 0 {
 		jobs = 4
 	}
-	return &remoteTarget{rm: rm, st: st, jobs: jobs}
+	return &remoteTarget{rm: rm, st: st, jobs: jobs, pushed: pushed}
 }
 
 // remoteTarget publishes to a registry repository.
 type remoteTarget struct {
-	rm   *Remote
-	st   *store.Store
-	jobs int
+	rm     *Remote
+	st     *store.Store
+	jobs   int
+	pushed func() // counts one pushed image
 
 	prev *Index // the latest index, once read
 }
@@ -244,6 +245,7 @@ func (t *remoteTarget) push(ctx context.Context, recs []*store.Record) error {
 			if err := pusher.Push(gctx, ref, img); err != nil {
 				return fmt.Errorf("push %s: %w", ref, err)
 			}
+			t.pushed()
 			return nil
 		})
 	}

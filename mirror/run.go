@@ -69,7 +69,7 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	}
 	r.tgt = layoutTarget{o.Store}
 	if o.Remote != nil {
-		r.tgt = o.Remote.target(o.Store, o.Downloads)
+		r.tgt = o.Remote.target(o.Store, o.Downloads, func() { r.report.Step("push", 0) })
 	}
 	sum, err := r.run(ctx, sum)
 	sum.BytesDownloaded = r.downloaded.Load()
@@ -110,7 +110,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		if err != nil && errors.Is(err, archive.ErrVerification) {
 			return sum, fmt.Errorf("mirror: %w", err)
 		}
-		if err == nil && inputDigest(&r.o, srcs, rels) == prev.Input && r.tgt.complete(prev) {
+		if err == nil && inputDigest(&r.o, srcs, rels) == prev.Input && len(prev.Missing) == 0 && r.tgt.complete(prev) {
 			sum.UpToDate = true
 			sum.Packages = len(prev.Packages)
 			sum.Unchanged = len(prev.Packages)
@@ -225,6 +225,9 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 
 	r.report.Phase("publish", 0)
 	ix := r.index(snap, srcs, pkgs, recs)
+	for _, f := range sum.Failures {
+		ix.Missing = append(ix.Missing, f.Package)
+	}
 	var keys []convert.Key
 	for i, p := range pkgs {
 		if recs[i] != nil {
