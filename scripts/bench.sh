@@ -16,6 +16,41 @@ PKGS="golang-1.19-go openjdk-17-jre-headless libllvm14 libllvm15 gcc-12 cpp-12 g
 libicu72 vim-runtime git libperl5.36 perl-modules-5.36 coreutils libc6 python3.11-minimal
 libpython3.11-stdlib"
 OUT=bench/RESULTS.md
+# best_of CMD...: "WALL CPU" of the run with the best wall time of $ROUNDS
+# runs, in seconds; CPU is user + system time of every process of the run.
+TIMING=$(mktemp)
+trap 'rm -f "$TIMING"' EXIT
+best_of() {
+	local best="" cpu=""
+	for _ in $(seq "$ROUNDS"); do
+		/usr/bin/time -f '%e %U %S' -o "$TIMING" "$@" >/dev/null
+		read -r w u s < "$TIMING"
+		if [ -z "$best" ] || [ "$(echo "$w < $best" | bc -l)" = 1 ]; then
+			best=$w
+			cpu=$(echo "$u + $s" | bc -l)
+		fi
+	done
+	printf '%.2f %.2f' "$best" "$cpu"
+}
+pipeline() { # $1 = compressor command
+	printf '%s\n' "${MEMBERS[@]}" | xargs -P "$JOBS" -I{} sh -c "xz -dc -T1 '{}' | $1 > /dev/null"
+}
+ours() { # $1 = compression, $2 = xz decoder
+	local s; s=$(mktemp -d)
+	./bin/deb2fs convert -j "$JOBS" --store "$s" --compression "$1" --xz "$2" "${DEBS[@]}" >/dev/null 2>&1
+	rm -rf "$s"
+}
+
+# /usr/bin/time times programs, not shell functions: it re-enters this
+# script with --run.
+if [ "${1:-}" = "--run" ]; then
+	shift
+	DEBS=("$CACHE"/debs/*.deb)
+	MEMBERS=("$CACHE"/members/*.data.tar.xz)
+	"$@"
+	exit
+fi
+
 mkdir -p "$CACHE/debs" "$CACHE/members" bench
 go build -o bin/deb2fs ./cmd/deb2fs
 
@@ -33,31 +68,12 @@ done
 MEMBERS=("$CACHE"/members/*.data.tar.xz)
 data_bytes=$(for m in "${MEMBERS[@]}"; do xz -dc "$m"; done | wc -c)
 
-now() { date +%s.%N; }
-# best_of CMD...: the best wall time of $ROUNDS runs, in seconds.
-best_of() {
-	local best="" t0 t1 t
-	for _ in $(seq "$ROUNDS"); do
-		t0=$(now); "$@" >/dev/null; t1=$(now)
-		t=$(echo "$t1 - $t0" | bc -l)
-		if [ -z "$best" ] || [ "$(echo "$t < $best" | bc -l)" = 1 ]; then best=$t; fi
-	done
-	printf '%.2f' "$best"
-}
-pipeline() { # $1 = compressor command
-	printf '%s\n' "${MEMBERS[@]}" | xargs -P "$JOBS" -I{} sh -c "xz -dc -T1 '{}' | $1 > /dev/null"
-}
-ours() { # $1 = compression, $2 = xz decoder
-	local s; s=$(mktemp -d)
-	./bin/deb2fs convert -j "$JOBS" --store "$s" --compression "$1" --xz "$2" "${DEBS[@]}" >/dev/null 2>&1
-	rm -rf "$s"
-}
-
-base_zstd=$(best_of pipeline "zstd -3 -T1 -q -c")
-ours_zstd=$(best_of ours zstd exec)
-base_gzip=$(best_of pipeline "gzip -1 -c")
-ours_gzip=$(best_of ours gzip exec)
-ours_zstd_go=$(best_of ours zstd go)
+self="$(pwd)/scripts/bench.sh"
+read -r base_zstd base_zstd_cpu <<< "$(best_of "$self" --run pipeline "zstd -3 -T1 -q -c")"
+read -r ours_zstd ours_zstd_cpu <<< "$(best_of "$self" --run ours zstd exec)"
+read -r base_gzip base_gzip_cpu <<< "$(best_of "$self" --run pipeline "gzip -1 -c")"
+read -r ours_gzip ours_gzip_cpu <<< "$(best_of "$self" --run ours gzip exec)"
+read -r ours_zstd_go ours_zstd_go_cpu <<< "$(best_of "$self" --run ours zstd go)"
 
 ratio() { printf '%.2f' "$(echo "$1 / $2" | bc -l)"; }
 mbs() { printf '%.0f' "$(echo "$data_bytes / 1000000 / $1" | bc -l)"; }
@@ -73,13 +89,18 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 	echo "$(for d in "${DEBS[@]}"; do basename "$d"; done | tr '\n' ' ')"
 	echo
 	echo "Parallelism $JOBS (\`-j $JOBS\`; the baseline runs $JOBS pipelines at once with \`xargs -P $JOBS\`). Best wall time of $ROUNDS runs each, cold store each run."
-	echo "Ratio = baseline time / deb2fs time (throughput ratio; target ≥ 0.9)."
+	echo "Ratio = baseline time / deb2fs time (throughput ratio; target ≥ 0.9). The CPU columns (user + system of all processes) are steadier than wall time on a shared VM."
 	echo
-	echo "| layers | baseline (CLI pipeline over the data members) | baseline | deb2fs convert | deb2fs MB/s | ratio |"
-	echo "| --- | --- | --- | --- | --- | --- |"
-	echo "| zstd | \`xz -dc -T1 \| zstd -3 -T1\` | ${base_zstd} s | ${ours_zstd} s | $(mbs "$ours_zstd") | **$(ratio "$base_zstd" "$ours_zstd")** |"
-	echo "| gzip (deb2fs: level 6) | \`xz -dc -T1 \| gzip -1\` | ${base_gzip} s | ${ours_gzip} s | $(mbs "$ours_gzip") | **$(ratio "$base_gzip" "$ours_gzip")** |"
-	echo "| zstd, pure-Go xz (\`--xz go\`) | \`xz -dc -T1 \| zstd -3 -T1\` | ${base_zstd} s | ${ours_zstd_go} s | $(mbs "$ours_zstd_go") | $(ratio "$base_zstd" "$ours_zstd_go") |"
+	echo "| layers | baseline (CLI pipeline over the data members) | baseline wall / CPU | deb2fs wall / CPU | deb2fs MB/s | wall ratio | CPU ratio |"
+	echo "| --- | --- | --- | --- | --- | --- | --- |"
+	row() { # label baseline-cmd bw bc ow oc
+		echo "| $1 | $2 | $3 s / $4 s | $5 s / $6 s | $(mbs "$5") | **$(ratio "$3" "$5")** | $(ratio "$4" "$6") |"
+	}
+	row "gzip (deb2fs default, level 6)" "\`xz -dc -T1 \| gzip -1\`" "$base_gzip" "$base_gzip_cpu" "$ours_gzip" "$ours_gzip_cpu"
+	row "zstd (\`--compression zstd\`, level 3)" "\`xz -dc -T1 \| zstd -3 -T1\`" "$base_zstd" "$base_zstd_cpu" "$ours_zstd" "$ours_zstd_cpu"
+	row "zstd, pure-Go xz (\`--xz go\`)" "\`xz -dc -T1 \| zstd -3 -T1\`" "$base_zstd" "$base_zstd_cpu" "$ours_zstd_go" "$ours_zstd_go_cpu"
+	echo
+	echo "Load average when the run ended: $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo
 	echo "deb2fs does more than the pipeline: it reads the whole .deb (ar, control.tar), rewrites every tar header, writes the dpkg database entries, hashes the tar and the blob (SHA256 twice) and writes the blob to disk with fsync; the pipeline discards its output."
 } > "$OUT.new"
