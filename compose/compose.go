@@ -32,6 +32,7 @@ type composer struct {
 	storeDir string
 	arch     string
 	pkgs     []mirror.Entry // canonical order
+	groups   []layerGroup   // the package layers of the image
 	timings  Timings
 
 	configureOutput []byte
@@ -80,9 +81,11 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if max == 0 {
 		max = DefaultMaxLayers
 	}
-	if n := len(c.pkgs) + 2; n > max {
-		return nil, fmt.Errorf("compose: %d layers (base, %d packages, configure) exceed --max-layers %d; grouping is not implemented yet", n, len(c.pkgs), max)
+	groups, err := planGroups(c.pkgs, max-2) // base and configure layers
+	if err != nil {
+		return nil, fmt.Errorf("compose: --max-layers %d: %w", max, err)
 	}
+	c.groups = groups
 
 	t := time.Now()
 	var baseBuf bytes.Buffer
@@ -145,15 +148,13 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 
 	layers := []v1.Descriptor{base}
 	diffIDs := []v1.Hash{baseDiffID}
-	for _, e := range c.pkgs {
-		layers = append(layers, v1.Descriptor{
-			MediaType: e.Layer.MediaType, Size: e.Layer.Size, Digest: e.Layer.Digest,
-			Annotations: map[string]string{
-				convert.AnnotationPackage: e.Package, convert.AnnotationVersion: e.Version,
-				convert.AnnotationArchitecture: e.Architecture,
-			},
-		})
-		diffIDs = append(diffIDs, e.Layer.DiffID)
+	for _, g := range c.groups {
+		desc, diffID, err := groupLayer(c.storeDir, g)
+		if err != nil {
+			return nil, err
+		}
+		layers = append(layers, desc)
+		diffIDs = append(diffIDs, diffID)
 	}
 	layers = append(layers, rec.Layer)
 	diffIDs = append(diffIDs, rec.DiffID)
@@ -206,6 +207,14 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		img.Ref = "docker-archive:" + out.Path
 	}
 	return img, nil
+}
+
+// packageAnnotations annotate a package's own layer in the manifest.
+func packageAnnotations(e mirror.Entry) map[string]string {
+	return map[string]string{
+		convert.AnnotationPackage: e.Package, convert.AnnotationVersion: e.Version,
+		convert.AnnotationArchitecture: e.Architecture,
+	}
 }
 
 // DefaultTag names an image after its request: compose-nginx-openssh-server;

@@ -34,14 +34,44 @@ func needRoot(t *testing.T) {
 // default ulimits are too high for the kernel's limits in the sandbox.
 var podmanArgs = []string{"--runtime", "runc", "--ulimit", "nofile=20000:20000", "--ulimit", "nproc=32768:32768"}
 
+// lookPodman reports whether podman and runc are installed.
+func lookPodman() (string, error) {
+	for _, tool := range []string{"podman", "runc"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return "", fmt.Errorf("%s is not installed (scripts/install-deps.sh installs podman and runc): %v", tool, err)
+		}
+	}
+	return "podman", nil
+}
+
 // needPodman skips a test when podman or runc is missing.
 func needPodman(t *testing.T) {
 	t.Helper()
-	for _, tool := range []string{"podman", "runc"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (scripts/install-deps.sh installs podman and runc): %v", tool, err)
-		}
+	if _, err := lookPodman(); err != nil {
+		t.Skip(err)
 	}
+}
+
+// lowerTempDir is a temporary directory with a lower-case path: podman
+// names an image pulled from oci:DIR after DIR, which must be lower case,
+// and t.TempDir() is not.
+func lowerTempDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("", "deb2fs-e2e-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+// pull copies the image tagged ref in the layout dir into podman's
+// storage and returns its id, removed when the test ends.
+func pull(t *testing.T, dir, ref string) string {
+	t.Helper()
+	id := strings.TrimSpace(podman(t, "pull", "-q", "oci:"+dir+":"+ref))
+	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", id).Run() })
+	return id
 }
 
 func podman(t *testing.T, args ...string) string {
@@ -84,13 +114,7 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 	es := hostSet(t, s, req)
 	t.Logf("resolve, fetch and convert (cached after the first run): %s, %d packages", time.Since(t0).Round(time.Millisecond), len(es))
 
-	// podman names an image pulled from oci:DIR after DIR, which must be
-	// lower case: t.TempDir() is not.
-	out, err := os.MkdirTemp("", "deb2fs-e2e-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(out) })
+	out := lowerTempDir(t)
 	const tagName = "e2e-nginx-openssh-server"
 	compose := func(noCache bool) *Image {
 		img, err := Compose(context.Background(), Options{
@@ -130,8 +154,7 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 	})
 
 	t1 := time.Now()
-	id := strings.TrimSpace(podman(t, "pull", "-q", "oci:"+out+":"+tagName))
-	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", id).Run() })
+	id := pull(t, out, tagName)
 	t.Logf("podman pull: %s", time.Since(t1).Round(time.Millisecond))
 
 	t.Run("dpkg", func(t *testing.T) {
