@@ -453,3 +453,21 @@ func TestMirrorArchAll(t *testing.T) {
 		t.Errorf("index entries %v, want %v", count, want)
 	}
 }
+
+// TestMirrorDatedRefsNeverMove: two publications within one second get
+// two dated refs, and the first still names the first index.
+func TestMirrorDatedRefsNeverMove(t *testing.T) {
+	a := newTestArchive(t)
+	a.publish(basePkgs, suiteOpts{})
+	st := openStore(t)
+	fixed := func() time.Time { return time.Date(2026, 5, 1, 0, 0, 0, 0, time.UTC) }
+	first := mustRun(t, a.options(st, fixed, "hello"))
+	a.publish(withVersion(basePkgs, "hello", "2.11-1"), suiteOpts{})
+	second := mustRun(t, a.options(st, fixed, "hello"))
+	if first.DatedRef == second.DatedRef || second.DatedRef != "deb2fs-index-20260501T000001Z" {
+		t.Errorf("dated refs %s and %s", first.DatedRef, second.DatedRef)
+	}
+	if e := find(mustLoad(t, st, first.DatedRef), "hello"); e.Version != "2.10-1" {
+		t.Errorf("the first dated ref now names hello %s", e.Version)
+	}
+}

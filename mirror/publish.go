@@ -47,6 +47,14 @@ func DatedRef(t time.Time) string { return DatedRefPrefix + t.UTC().Format("2006
 // the previous index. It returns the manifest's descriptor and the number
 // of bytes of new blobs.
 func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int64, error) {
+	// A dated ref never moves: two publications within one second get
+	// consecutive seconds.
+	for {
+		if _, err := st.Resolve(DatedRef(ix.Created)); err != nil {
+			break
+		}
+		ix.Created = ix.Created.Add(time.Second)
+	}
 	blob, err := encodeIndex(ix)
 	if err != nil {
 		return v1.Descriptor{}, 0, err

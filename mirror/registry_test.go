@@ -269,3 +269,54 @@ func TestRegistryShards(t *testing.T) {
 		}
 	}
 }
+
+// TestRegistryShardProcesses: n deb2fs processes (the built binary), each
+// with its own work store, run --shard i/n at once against one registry;
+// a final process publishes; its index equals a single process's.
+func TestRegistryShardProcesses(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the deb2fs binary")
+	}
+	reg := startRegistry(t)
+	pkgs := append([]tpkg(nil), basePkgs...)
+	for i := range 9 {
+		pkgs = append(pkgs, tpkg{fmt.Sprintf("extra%d", i), "1.0", "amd64", nil})
+	}
+	a := newTestArchive(t)
+	a.publish(pkgs, suiteOpts{})
+	repo := reg.addr + "/deb2fs/procs"
+	cmd := func(extra ...string) *exec.Cmd {
+		args := append([]string{"mirror", "--store", repo, "--work", filepath.Join(t.TempDir(), "work"),
+			"--archive", a.srv.URL, "--suite", "testing", "--arch", "amd64", "--keyring", a.keyring, "--all", "--json"}, extra...)
+		return exec.Command(deb2fsBinary(t), args...)
+	}
+	const n = 3
+	cmds := make([]*exec.Cmd, n)
+	outs := make([]strings.Builder, n)
+	for i := range n {
+		cmds[i] = cmd("--shard", fmt.Sprintf("%d/%d", i, n))
+		cmds[i].Stdout, cmds[i].Stderr = &outs[i], &outs[i]
+		if err := cmds[i].Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := range n {
+		if err := cmds[i].Wait(); err != nil {
+			t.Fatalf("shard %d: %v\n%s", i, err, outs[i].String())
+		}
+	}
+	code, sum, stderr := runCLI(t, cmd())
+	if code != 0 || sum["new"] != 0.0 || sum["published"] != true || sum["unchanged"] != float64(len(pkgs)) {
+		t.Fatalf("publish step: exit %d, %v\n%s", code, sum, stderr)
+	}
+	rm, _ := NewRemote(repo)
+	got, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	single := openStore(t)
+	mustRun(t, a.options(single, clock()))
+	if want := mustLoad(t, single, LatestRef); !sameContent(got, want) {
+		t.Errorf("index of %d shard processes %v differs from a single run's %v", n, names(got), names(want))
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -265,11 +266,23 @@ func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 // manifest under its dated tag and, last, under LatestRef: a tag moves
 // atomically, so readers see the old index or the new one.
 func (t *remoteTarget) publish(ctx context.Context, ix *Index, _ []convert.Key) (v1.Descriptor, int64, error) {
+	opts := t.opts(ctx)
+	// A dated tag never moves: two publications within one second get
+	// consecutive seconds.
+	for {
+		_, err := remote.Head(t.rm.Repo.Tag(DatedRef(ix.Created)), opts...)
+		if isNotFound(err) {
+			break
+		}
+		if err != nil {
+			return v1.Descriptor{}, 0, fmt.Errorf("publish index to %s: %w", t, err)
+		}
+		ix.Created = ix.Created.Add(time.Second)
+	}
 	blob, err := encodeIndex(ix)
 	if err != nil {
 		return v1.Descriptor{}, 0, err
 	}
-	opts := t.opts(ctx)
 	var descs [2]v1.Descriptor
 	for i, b := range []struct {
 		data []byte
