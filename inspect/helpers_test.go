@@ -1,0 +1,266 @@
+package inspect_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// edgeDeb returns the fixture edge case named name, optionally with
+// control fields replaced ("Version: 2.0").
+func edgeDeb(t *testing.T, name string, fields ...string) fixtures.Deb {
+	t.Helper()
+	for _, e := range fixtures.EdgeCases() {
+		if e.Name == name {
+			d := e.Deb
+			if len(fields) > 0 {
+				pkg := strings.TrimPrefix(strings.SplitN(d.Control, "\n", 2)[0], "Package: ")
+				var keep []string
+				for _, line := range strings.Split(strings.TrimRight(d.Control, "\n"), "\n") {
+					if k, _, ok := strings.Cut(line, ":"); ok && !strings.HasPrefix(line, " ") && k != "Package" {
+						keep = append(keep, line)
+					}
+				}
+				// Fields given replace the edge case's own.
+				d.Control = fixtures.Control(pkg, append(keep, fields...)...)
+			}
+			return d
+		}
+	}
+	t.Fatalf("no edge case %q", name)
+	return fixtures.Deb{}
+}
+
+// convertDebs converts debs into st and lists their package images in
+// st's index.json, as a mirror run does.
+func convertDebs(t *testing.T, st *store.Store, debs ...fixtures.Deb) []*convert.Layer {
+	t.Helper()
+	dir := t.TempDir()
+	var jobs []convert.Job
+	for i, d := range debs {
+		jobs = append(jobs, convert.Job{Path: d.WriteFile(t, dir, fmt.Sprintf("%d.deb", i))})
+	}
+	var out []*convert.Layer
+	var keys []convert.Key
+	for _, r := range convert.Batch(context.Background(), jobs, st, convert.BatchOptions{}) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+		out = append(out, r.Layer)
+		keys = append(keys, convert.Key{DebSHA256: r.Layer.DebSHA256, Compression: convert.Gzip})
+	}
+	if err := st.Publish(keys); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// part is one package layer of a test image: a package's own layer, or
+// a group of packages merged into one layer.
+type part struct {
+	group string
+	pkgs  []*convert.Layer
+}
+
+func single(l *convert.Layer) part { return part{pkgs: []*convert.Layer{l}} }
+
+// buildImage writes an image shaped like compose's into the OCI layout
+// dir, tagged tag: a base layer, the parts' layers annotated as compose
+// annotates them (package, version, architecture on a package's own
+// layer; group name and NAME=VERSION members on a group layer), a
+// configure layer and a config with compose's labels. Package layers are
+// the store's blobs; base, group and configure layers are random.
+func buildImage(t *testing.T, st *store.Store, dir, tag string, parts ...part) v1.Image {
+	t.Helper()
+	randomLayer := func() v1.Layer {
+		l, err := random.Layer(512, types.OCILayer)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	adds := []mutate.Addendum{{Layer: randomLayer()}}
+	var all []string
+	for _, p := range parts {
+		var nvs []string
+		for _, l := range p.pkgs {
+			nvs = append(nvs, l.Package+"="+l.Version)
+		}
+		all = append(all, nvs...)
+		if p.group != "" {
+			adds = append(adds, mutate.Addendum{Layer: randomLayer(), Annotations: map[string]string{
+				"org.deb2fs.group": p.group, "org.deb2fs.packages": strings.Join(nvs, ","),
+			}})
+			continue
+		}
+		l := p.pkgs[0]
+		layer, err := tarball.LayerFromFile(st.BlobPath(l.Digest), tarball.WithMediaType(l.MediaType))
+		if err != nil {
+			t.Fatal(err)
+		}
+		adds = append(adds, mutate.Addendum{Layer: layer, Annotations: map[string]string{
+			convert.AnnotationPackage: l.Package, convert.AnnotationVersion: l.Version,
+			convert.AnnotationArchitecture: l.Architecture,
+		}})
+	}
+	adds = append(adds, mutate.Addendum{Layer: randomLayer()})
+	img, err := mutate.Append(mutate.MediaType(empty.Image, types.OCIManifestSchema1), adds...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img = mutate.ConfigMediaType(img, types.OCIConfigJSON)
+	cfg, err := img.ConfigFile()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg = cfg.DeepCopy()
+	cfg.OS, cfg.Architecture = "linux", "amd64"
+	cfg.Created = v1.Time{Time: time.Unix(1700000000, 0).UTC()}
+	cfg.Config.Cmd = []string{"/bin/bash"}
+	cfg.Config.Labels = map[string]string{
+		"org.deb2fs.packages":       strings.Join(all, ","),
+		"org.deb2fs.compose.format": "2",
+	}
+	if img, err = mutate.ConfigFile(img, cfg); err != nil {
+		t.Fatal(err)
+	}
+	p, err := layout.FromPath(dir)
+	if err != nil {
+		if p, err = layout.Write(dir, empty.Index); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.ReplaceImage(img, matchRef(tag), layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": tag})); err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+// matchRef matches index.json entries named ref.
+func matchRef(ref string) func(v1.Descriptor) bool {
+	return func(d v1.Descriptor) bool { return d.Annotations["org.opencontainers.image.ref.name"] == ref }
+}
+
+// layerDigests returns the digests of img's layers.
+func layerDigests(t *testing.T, img v1.Image) []v1.Hash {
+	t.Helper()
+	m, err := img.Manifest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []v1.Hash
+	for _, l := range m.Layers {
+		out = append(out, l.Digest)
+	}
+	return out
+}
+
+// removeBlobs deletes blobs from the layout dir: what inspect must not
+// need.
+func removeBlobs(t *testing.T, dir string, hs []v1.Hash) {
+	t.Helper()
+	for _, h := range hs {
+		if err := os.Remove(filepath.Join(dir, "blobs", h.Algorithm, h.Hex)); err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+	}
+}
+
+// freePort returns a TCP port free on 127.0.0.1.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startRegistry starts a Distribution registry (Debian's docker-registry)
+// on 127.0.0.1 with its storage in a temporary directory and returns its
+// host:port; it is stopped when the test ends.
+func startRegistry(t *testing.T) string {
+	t.Helper()
+	bin, err := exec.LookPath("docker-registry")
+	if err != nil {
+		t.Skip("docker-registry is not installed (scripts/install-deps.sh installs it)")
+	}
+	dir := t.TempDir()
+	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	cfg := filepath.Join(dir, "config.yml")
+	os.WriteFile(cfg, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n  secret: deb2fs-test\n", filepath.Join(dir, "data"), addr)), 0o644)
+	cmd := exec.Command(bin, "serve", cfg)
+	logf, _ := os.Create(filepath.Join(dir, "registry.log"))
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
+	for i := 0; i < 100; i++ {
+		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
+			resp.Body.Close()
+			return addr
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
+	t.Fatalf("docker-registry did not start on %s:\n%s", addr, log)
+	return ""
+}
+
+// countingProxy forwards to the registry at addr and records every
+// request as "METHOD PATH".
+type countingProxy struct {
+	mu   sync.Mutex
+	reqs []string
+	addr string // host:port of the proxy
+}
+
+func newCountingProxy(t *testing.T, addr string) *countingProxy {
+	t.Helper()
+	u, _ := url.Parse("http://" + addr)
+	rp := httputil.NewSingleHostReverseProxy(u)
+	c := &countingProxy{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c.mu.Lock()
+		c.reqs = append(c.reqs, r.Method+" "+r.URL.Path)
+		c.mu.Unlock()
+		rp.ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+	c.addr = strings.TrimPrefix(srv.URL, "http://")
+	return c
+}
+
+// requests returns and forgets the requests seen so far.
+func (c *countingProxy) requests() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	out := c.reqs
+	c.reqs = nil
+	return out
+}
