@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path"
 	"regexp"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -144,6 +145,22 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 	if len(img.Layers) > 127 {
 		t.Errorf("%d layers: over the runtimes' limit", len(img.Layers))
 	}
+
+	t.Run("same-set-as-apt", func(t *testing.T) {
+		// apt on the minimal merged-/usr base (the Essential set plus
+		// usr-is-merged) and the request, as mmdebstrap's essential variant
+		// with the merged-usr hook would run it.
+		names := hostUniverseBase(t)
+		want := aptInstalls(t, append(names, req.Install...))
+		var got []string
+		for _, e := range img.Packages {
+			got = append(got, e.Package+" "+e.Version)
+		}
+		sort.Strings(got)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("image packages differ from apt's:\n image: %v\n apt:   %v", got, want)
+		}
+	})
 
 	t.Run("no-private-keys", func(t *testing.T) {
 		for _, l := range img.Layers {

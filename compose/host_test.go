@@ -133,3 +133,18 @@ func hostSet(t testing.TB, s *store.Store, req resolve.Request) []mirror.Entry {
 	}
 	return es
 }
+
+// hostUniverseBase names the minimal base resolve uses on the host's lists.
+func hostUniverseBase(t testing.TB) []string {
+	t.Helper()
+	idx := hostIndex(t)
+	pkgs := make([]resolve.Package, len(idx.Packages))
+	for i := range idx.Packages {
+		pkgs[i] = toPackage(&idx.Packages[i])
+	}
+	u, err := resolve.NewUniverse(nativeArch(idx.Packages), pkgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u.BaseNames(resolve.BaseMinimal)
+}
