@@ -3,7 +3,11 @@ package mirror
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"runtime"
 	"syscall"
 	"testing"
@@ -115,4 +119,52 @@ func TestRealFullIndexLoad(t *testing.T) {
 	if a := m1.TotalAlloc - m0.TotalAlloc; a > 300e6 {
 		t.Errorf("loading the full index allocated %d MB, target 300 MB", a/1e6)
 	}
+
+	// Max RSS of a process that only loads the index: this test binary
+	// re-run as TestLoadIndexChild.
+	cmd := exec.Command(os.Args[0], "-test.run", "^TestLoadIndexChild$")
+	cmd.Env = append(os.Environ(), "DEB2FS_LOAD_INDEX="+st.Dir())
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("child: %v\n%s", err, out)
+	}
+	var kb int64
+	if _, err := fmt.Sscanf(string(out), "VmHWM %d kB", &kb); err != nil {
+		t.Fatalf("child output %q: %v", out, err)
+	}
+	t.Logf("a process loading the index: max RSS %d MB (%s)", kb>>10, strings.TrimSpace(string(out)))
+	if kb > 300<<10 {
+		t.Errorf("max RSS %d MB, target 300 MB", kb>>10)
+	}
+}
+
+// TestLoadIndexChild loads the index of the store DEB2FS_LOAD_INDEX names,
+// in a process of its own (see TestRealFullIndexLoad).
+func TestLoadIndexChild(t *testing.T) {
+	dir := os.Getenv("DEB2FS_LOAD_INDEX")
+	if dir == "" {
+		t.Skip("run by TestRealFullIndexLoad")
+	}
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	ix, err := LoadIndex(st, LatestRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	// VmHWM, not getrusage: ru_maxrss survives execve and would count the
+	// parent test process's memory.
+	status, _ := os.ReadFile("/proc/self/status")
+	hwm := ""
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			hwm = strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		}
+	}
+	fmt.Printf("VmHWM %s; %d packages in %s; heap: %d MB allocated in all, %d MB in use, %d MB from the OS (runtime total %d MB), %d GCs\n",
+		hwm, len(ix.Packages), time.Since(start), m.TotalAlloc>>20, m.HeapInuse>>20, m.HeapSys>>20, m.Sys>>20, m.NumGC)
 }

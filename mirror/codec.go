@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -20,8 +21,8 @@ import (
 // ending with `"packages":[`, then one entry per line, then `]}`. Any JSON
 // reader reads it as a whole; LoadIndex splits it at the newlines and
 // decodes the entries on every CPU (the full bookworm index is 63k
-// entries, about 80 MB of JSON). A blob laid out otherwise is decoded as
-// plain JSON.
+// entries, about 85 MB of JSON) as it is decompressed. A blob laid out
+// otherwise is decoded as plain JSON.
 
 // indexHeader is Index without Packages.
 type indexHeader struct {
@@ -78,20 +79,24 @@ func writeIndexJSON(w io.Writer, ix *Index) error {
 	return err
 }
 
+// decodeIndex decodes an index blob. The text is streamed: batches of
+// entry lines go to one decoder per CPU as they are decompressed, so the
+// decompressed text (about 85 MB for bookworm) is never held whole.
 func decodeIndex(blob []byte) (*Index, error) {
-	zr, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
+	zr, err := zstd.NewReader(bytes.NewReader(blob), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 	if err != nil {
 		return nil, err
 	}
-	defer zr.Close()
-	text, err := zr.DecodeAll(blob, nil)
-	if err != nil {
-		return nil, err
-	}
-	ix, err := decodeLines(text)
+	ix, err := decodeLines(zr)
+	zr.Close()
 	if errors.Is(err, errLayout) {
+		// Plain JSON, laid out otherwise.
+		if zr, err = zstd.NewReader(bytes.NewReader(blob), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30)); err != nil {
+			return nil, err
+		}
+		defer zr.Close()
 		ix = &Index{}
-		err = json.Unmarshal(text, ix)
+		err = json.NewDecoder(zr).Decode(ix)
 	}
 	if err != nil {
 		return nil, err
@@ -104,10 +109,24 @@ func decodeIndex(blob []byte) (*Index, error) {
 
 var errLayout = errors.New("not laid out one entry per line")
 
-// decodeLines decodes the line layout, the entries on every CPU.
-func decodeLines(text []byte) (*Index, error) {
-	head, rest, ok := bytes.Cut(text, []byte("\n"))
-	if !ok || !bytes.HasSuffix(head, []byte(packagesOpen)) {
+// batchBytes is about how much entry text goes to a decoder at once.
+const batchBytes = 256 << 10
+
+// lineBatch is a run of entry lines: data holds them, ends their ends.
+type lineBatch struct {
+	first int // index of the first entry
+	data  []byte
+	ends  []int
+	out   []Entry
+	err   error
+}
+
+// decodeLines decodes the line layout from r, the entries on every CPU.
+func decodeLines(r io.Reader) (*Index, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	head, err := br.ReadBytes('\n')
+	head = bytes.TrimSuffix(head, []byte("\n"))
+	if err != nil || !bytes.HasSuffix(head, []byte(packagesOpen)) {
 		return nil, errLayout
 	}
 	var h indexHeader
@@ -115,44 +134,95 @@ func decodeLines(text []byte) (*Index, error) {
 		return nil, err
 	}
 	ix := &Index{Format: h.Format, Created: h.Created, Origins: h.Origins, Scope: h.Scope, Input: h.Input, Missing: h.Missing}
-	lines := bytes.Split(bytes.TrimSuffix(rest, []byte("\n")), []byte("\n"))
-	if len(lines) == 0 || string(lines[len(lines)-1]) != "]}" {
-		return nil, errLayout
-	}
-	lines = lines[:len(lines)-1]
-	ix.Packages = make([]Entry, len(lines))
+
 	n := runtime.GOMAXPROCS(0)
-	chunk := (len(lines) + n - 1) / n
-	errs := make([]error, n)
+	work := make(chan *lineBatch, n)
 	var wg sync.WaitGroup
-	for w := 0; w < n; w++ {
-		lo, hi := w*chunk, min((w+1)*chunk, len(lines))
-		if lo >= hi {
-			break
-		}
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			var f fastEntry
-			for i := lo; i < hi; i++ {
-				f = fastEntry{}
-				l := bytes.TrimSuffix(lines[i], []byte(","))
-				if err := json.Unmarshal(l, &f); err != nil {
-					errs[w] = fmt.Errorf("entry %d: %w", i, err)
-					return
-				}
-				if err := f.entry(&ix.Packages[i]); err != nil {
-					errs[w] = fmt.Errorf("entry %d: %w", i, err)
-					return
-				}
+			for b := range work {
+				b.decode()
 			}
 		}()
 	}
+	var batches []*lineBatch
+	cur := &lineBatch{data: make([]byte, 0, batchBytes+batchBytes/4)}
+	count := 0
+	send := func() {
+		if len(cur.ends) > 0 {
+			batches = append(batches, cur)
+			work <- cur
+		}
+		cur = &lineBatch{first: count, data: make([]byte, 0, batchBytes+batchBytes/4)}
+	}
+	var readErr error
+	closed := false
+	for {
+		line, err := br.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// An entry longer than the buffer: gather it.
+			long := append([]byte(nil), line...)
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = br.ReadSlice('\n')
+				long = append(long, line...)
+			}
+			line = long
+		}
+		if err != nil && !(errors.Is(err, io.EOF) && len(line) > 0) {
+			readErr = err
+			break
+		}
+		line = bytes.TrimSuffix(line, []byte("\n"))
+		if string(line) == "]}" {
+			closed = true
+			break
+		}
+		cur.data = append(cur.data, bytes.TrimSuffix(line, []byte(","))...)
+		cur.ends = append(cur.ends, len(cur.data))
+		count++
+		if len(cur.data) >= batchBytes {
+			send()
+		}
+	}
+	send()
+	close(work)
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return nil, err
+	if !closed {
+		if readErr == nil || errors.Is(readErr, io.EOF) {
+			return nil, errLayout
+		}
+		return nil, readErr
+	}
+	ix.Packages = make([]Entry, 0, count)
+	for _, b := range batches {
+		if b.err != nil {
+			return nil, b.err
+		}
+		ix.Packages = append(ix.Packages, b.out...)
+		b.out = nil
 	}
 	return ix, nil
+}
+
+func (b *lineBatch) decode() {
+	b.out = make([]Entry, len(b.ends))
+	var f fastEntry
+	start := 0
+	for i, end := range b.ends {
+		f = fastEntry{}
+		if err := json.Unmarshal(b.data[start:end], &f); err != nil {
+			b.err = fmt.Errorf("entry %d: %w", b.first+i, err)
+			return
+		}
+		if err := f.entry(&b.out[i]); err != nil {
+			b.err = fmt.Errorf("entry %d: %w", b.first+i, err)
+			return
+		}
+		start = end
+	}
+	b.data = nil
 }
 
 // fastEntry decodes an Entry with its layer's digests as plain strings:
