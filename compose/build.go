@@ -53,11 +53,13 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	// Assemble.
 	t := time.Now()
 	x := newExtractor(root)
+	x.layer, x.mayReplace = "the base layer", c.mayReplace
 	if err := x.apply(blobPath(c.storeDir, base.Digest), base.MediaType, base.Digest); err != nil {
 		return nil, fmt.Errorf("base layer: %w", err)
 	}
 	for i := range c.pkgs {
 		e := &c.pkgs[i]
+		x.layer = e.Package
 		if err := x.apply(blobPath(c.storeDir, e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 		}
@@ -137,6 +139,27 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	c.timings.Capture = time.Since(t)
 	c.logf("configure layer: %d entries, %d bytes, %s", len(changes), desc.Size, c.timings.Capture.Round(time.Millisecond))
 	return &cacheRecord{Layer: desc, DiffID: diffID, SourceDateEpoch: sde}, nil
+}
+
+// mayReplace reports whether package later declares Replaces on package
+// earlier (any version: the set is already resolved). A package that the
+// layer order puts first but that replaces a later one is not supported
+// yet: the later layer would win in the image, so it is refused too.
+func (c *composer) mayReplace(later, earlier string) bool {
+	for _, e := range c.pkgs {
+		if e.Package != later {
+			continue
+		}
+		for _, alt := range strings.FieldsFunc(e.Replaces, func(r rune) bool { return r == ',' || r == '|' }) {
+			name, _, _ := strings.Cut(strings.TrimSpace(alt), " ")
+			name, _, _ = strings.Cut(name, ":")
+			name, _, _ = strings.Cut(name, "(")
+			if name == earlier {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // defaultWorkDir is /dev/shm when it is a tmpfs (assembling ~100 packages

@@ -40,10 +40,30 @@ type extractor struct {
 	// newest is the newest mtime of a regular file seen: the default
 	// SOURCE_DATE_EPOCH.
 	newest time.Time
+
+	// layer names the layer being applied (a package); owners records
+	// which layer wrote each non-directory path, and mayReplace, when set,
+	// says whether layer later may overwrite a path of layer earlier
+	// (Replaces). Without mayReplace any overwrite is allowed.
+	layer      string
+	owners     map[string]string
+	mayReplace func(later, earlier string) bool
+}
+
+// OverlapError is two packages shipping one path when neither declares
+// that it replaces the other: dpkg would refuse to unpack the second
+// ("trying to overwrite …, which is also in package …").
+type OverlapError struct {
+	Path          string
+	First, Second string
+}
+
+func (e *OverlapError) Error() string {
+	return fmt.Sprintf("%s and %s both ship /%s and %s does not declare Replaces: %s", e.First, e.Second, e.Path, e.Second, e.First)
 }
 
 func newExtractor(root string) *extractor {
-	return &extractor{root: root, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
+	return &extractor{root: root, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}, owners: map[string]string{}}
 }
 
 // openLayer opens a layer blob for reading as a tar stream.
@@ -163,6 +183,12 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		victim := path.Join(path.Dir(rel), strings.TrimPrefix(base, whiteoutPrefix))
 		x.forget(victim)
 		return os.RemoveAll(filepath.Join(x.root, victim))
+	}
+	if hdr.Typeflag != tar.TypeDir && x.mayReplace != nil {
+		if prev, ok := x.owners[rel]; ok && prev != x.layer && !x.mayReplace(x.layer, prev) {
+			return &OverlapError{Path: rel, First: prev, Second: x.layer}
+		}
+		x.owners[rel] = x.layer
 	}
 	abs := filepath.Join(x.root, rel)
 	fi, err := os.Lstat(abs)
@@ -296,6 +322,7 @@ func (x *extractor) clearDir(rel string) error {
 
 // forget drops what the extractor knows about rel and below.
 func (x *extractor) forget(rel string) {
+	delete(x.owners, rel)
 	delete(x.dirs, rel)
 	delete(x.dirTimes, rel)
 	prefix := rel + "/"

@@ -3,6 +3,7 @@ package compose
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"testing"
@@ -131,3 +132,29 @@ func TestBaseLayerDeterministic(t *testing.T) {
 }
 
 func hashOf(p string) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: filepath.Base(p)} }
+
+func TestExtractOverlap(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("extraction sets owners: needs root")
+	}
+	blobs := t.TempDir()
+	a := tarLayer(t, blobs, tar.Header{Typeflag: tar.TypeDir, Name: "usr/", Mode: 0o755}, tar.Header{Typeflag: tar.TypeReg, Name: "usr/x", Linkname: "a"})
+	b := tarLayer(t, blobs, tar.Header{Typeflag: tar.TypeDir, Name: "usr/", Mode: 0o755}, tar.Header{Typeflag: tar.TypeReg, Name: "usr/x", Linkname: "b"})
+	for _, tc := range []struct {
+		replaces bool
+		wantErr  bool
+	}{{false, true}, {true, false}} {
+		x := newExtractor(t.TempDir())
+		x.mayReplace = func(later, earlier string) bool { return tc.replaces && later == "b" && earlier == "a" }
+		x.layer = "a"
+		if err := x.apply(a, types.OCILayer, hashOf(a)); err != nil {
+			t.Fatal(err)
+		}
+		x.layer = "b"
+		err := x.apply(b, types.OCILayer, hashOf(b))
+		var oe *OverlapError
+		if tc.wantErr != errors.As(err, &oe) {
+			t.Errorf("replaces %v: got %v", tc.replaces, err)
+		}
+	}
+}
