@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"net/http"
@@ -469,5 +470,34 @@ func TestMirrorDatedRefsNeverMove(t *testing.T) {
 	}
 	if e := find(mustLoad(t, st, first.DatedRef), "hello"); e.Version != "2.10-1" {
 		t.Errorf("the first dated ref now names hello %s", e.Version)
+	}
+}
+
+// TestMirrorReusesDownloads: a verified .deb left in the download directory
+// by a killed run is converted without downloading it again; a damaged one
+// is downloaded again.
+func TestMirrorReusesDownloads(t *testing.T) {
+	a := newTestArchive(t)
+	a.publish(basePkgs, suiteOpts{})
+	st := openStore(t)
+	dir := filepath.Join(st.Dir(), "deb2fs", "downloads")
+	os.MkdirAll(dir, 0o755)
+	hello, libc := basePkgs[1].deb(), basePkgs[3].deb()
+	os.WriteFile(filepath.Join(dir, sha256hex(hello)+".deb"), hello, 0o644)
+	bad := bytes.Clone(libc)
+	bad[len(bad)-3] ^= 1
+	os.WriteFile(filepath.Join(dir, sha256hex(libc)+".deb"), bad, 0o644)
+	os.WriteFile(filepath.Join(dir, ".x.deb.123.part"), []byte("partial"), 0o644)
+
+	sum := mustRun(t, a.options(st, clock(), "hello"))
+	reqs := a.takeRequests()
+	if sum.New != 4 || sum.BytesDownloaded != int64(len(basePkgs[0].deb())+len(basePkgs[2].deb())+len(libc)) {
+		t.Errorf("summary %+v", sum)
+	}
+	if countPrefix(reqs, "/pool/main/h/hello/") != 0 || countPrefix(reqs, "/pool/main/l/libc6/") != 1 {
+		t.Errorf("requests %v: want hello reused, libc6 fetched again", reqs)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("download directory holds %d files", len(ents))
 	}
 }

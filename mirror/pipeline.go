@@ -2,8 +2,11 @@ package mirror
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -108,8 +111,8 @@ func (r *runner) pipeline(ctx context.Context, need []*archive.Package) ([]outco
 				defer wg.Done()
 				defer func() { <-sem }()
 				dest := filepath.Join(dir, p.SHA256+".deb")
-				if fi, err := os.Stat(dest); err == nil && fi.Size() == p.Size {
-					r.report.Step("download", 0) // verified by a killed run
+				if reusable(dest, p) {
+					r.report.Step("download", 0) // left by a killed run
 				} else {
 					if err := r.client.Fetch(ctx, p, dest); err != nil {
 						out[i].err = err
@@ -178,4 +181,21 @@ func (r *runner) convert(ctx context.Context, p *archive.Package, path string) o
 		crash(crashConverted)
 	}
 	return outcome{rec: rec, cached: res.Cached}
+}
+
+// reusable reports whether dest holds p's .deb already (left by a killed
+// run): the right size and SHA256. Anything else there is removed.
+func reusable(dest string, p *archive.Package) bool {
+	f, err := os.Open(dest)
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err == nil && n == p.Size && hex.EncodeToString(h.Sum(nil)) == p.SHA256 {
+		return true
+	}
+	os.Remove(dest)
+	return false
 }
