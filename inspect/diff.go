@@ -39,7 +39,8 @@ func Compare(old, new *Image) *Diff {
 	for _, p := range old.Packages {
 		oldBy[p.Key()] = p
 	}
-	// Architecture unknown on one side: match by name when unambiguous.
+	// A package whose architecture is unknown on one side (or changed to
+	// or from all) matches by name when there is one of that name.
 	byName := func(ps []Package) map[string][]Package {
 		m := map[string][]Package{}
 		for _, p := range ps {
@@ -51,7 +52,7 @@ func Compare(old, new *Image) *Diff {
 	matched := map[string]bool{} // old keys
 	for _, p := range new.Packages {
 		o, ok := oldBy[p.Key()]
-		if !ok && (p.Architecture == "" || len(oldNames[p.Name]) == 1) && len(oldNames[p.Name]) == 1 {
+		if !ok && len(oldNames[p.Name]) == 1 {
 			o, ok = oldNames[p.Name][0], true
 		}
 		if ok && matched[o.Key()] {

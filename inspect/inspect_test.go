@@ -11,6 +11,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/inspect"
+	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -29,18 +30,18 @@ func newTestSet(t *testing.T) *testSet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ls := convertDebs(t, st,
-		edgeDeb(t, "hardlinks"), edgeDeb(t, "multiarch-same"), edgeDeb(t, "conffiles"),
-		edgeDeb(t, "special-modes", "Source: edge-src (1.0-3)"), edgeDeb(t, "no-md5sums"))
+	ls := inspecttest.ConvertDebs(t, st,
+		inspecttest.EdgeDeb(t, "hardlinks"), inspecttest.EdgeDeb(t, "multiarch-same"), inspecttest.EdgeDeb(t, "conffiles"),
+		inspecttest.EdgeDeb(t, "special-modes", "Source: edge-src (1.0-3)"), inspecttest.EdgeDeb(t, "no-md5sums"))
 	ts := &testSet{st: st, dir: filepath.Join(t.TempDir(), "image"), layers: map[string]*convert.Layer{}}
 	for _, l := range ls {
 		ts.layers[l.Package] = l
 	}
-	ts.img = buildImage(t, st, ts.dir, "edge",
-		single(ts.layers["edge-hardlinks"]),
-		single(ts.layers["libedge1"]),
-		part{group: "packages-edge-conffiles-edge-nomd5", pkgs: []*convert.Layer{ts.layers["edge-conffiles"], ts.layers["edge-modes"], ts.layers["edge-nomd5"]}})
-	removeBlobs(t, ts.dir, layerDigests(t, ts.img))
+	ts.img = inspecttest.BuildImage(t, st, ts.dir, "edge",
+		inspecttest.Single(ts.layers["edge-hardlinks"]),
+		inspecttest.Single(ts.layers["libedge1"]),
+		inspecttest.Part{Group: "packages-edge-conffiles-edge-nomd5", Pkgs: []*convert.Layer{ts.layers["edge-conffiles"], ts.layers["edge-modes"], ts.layers["edge-nomd5"]}})
+	inspecttest.RemoveBlobs(t, ts.dir, inspecttest.LayerDigests(t, ts.img))
 	return ts
 }
 
@@ -64,7 +65,7 @@ func TestInspectLayout(t *testing.T) {
 	if !im.Composed {
 		t.Error("not recognised as a composed image")
 	}
-	layers := layerDigests(t, ts.img)
+	layers := inspecttest.LayerDigests(t, ts.img)
 	kinds := []string{}
 	for _, l := range im.Layers {
 		kinds = append(kinds, l.Kind)
@@ -121,8 +122,8 @@ func TestInspectLayout(t *testing.T) {
 // bare tag and by its digest, after its layer blobs are removed.
 func TestInspectStoreTag(t *testing.T) {
 	ts := newTestSet(t)
-	img := buildImage(t, ts.st, ts.st.Dir(), "compose-edge", single(ts.layers["edge-hardlinks"]), single(ts.layers["edge-nomd5"]))
-	removeBlobs(t, ts.st.Dir(), layerDigests(t, img))
+	img := inspecttest.BuildImage(t, ts.st, ts.st.Dir(), "compose-edge", inspecttest.Single(ts.layers["edge-hardlinks"]), inspecttest.Single(ts.layers["edge-nomd5"]))
+	inspecttest.RemoveBlobs(t, ts.st.Dir(), inspecttest.LayerDigests(t, img))
 	o := &inspect.Opener{Store: ts.st}
 	digest, _ := img.Digest()
 	for _, ref := range []string{"compose-edge", digest.String()} {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/inspect"
+	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 )
 
 // TestInspectRegistry pushes two images to a docker-registry on
@@ -19,15 +20,15 @@ import (
 // of a repository asks for the tag list, and neither ever asks for a
 // layer blob (GET or HEAD).
 func TestInspectRegistry(t *testing.T) {
-	reg := startRegistry(t)
+	reg := inspecttest.StartRegistry(t)
 	ts := newTestSet(t)
 	// The test set's image lost its layer blobs; build the images to push
 	// into a layout that keeps them.
 	src := t.TempDir()
 	imgs := map[string]v1.Image{
-		"one": buildImage(t, ts.st, src, "one", single(ts.layers["edge-hardlinks"]), single(ts.layers["libedge1"])),
-		"two": buildImage(t, ts.st, src, "two", single(ts.layers["edge-hardlinks"]),
-			part{group: "g", pkgs: []*convert.Layer{ts.layers["edge-conffiles"], ts.layers["edge-nomd5"]}}),
+		"one": inspecttest.BuildImage(t, ts.st, src, "one", inspecttest.Single(ts.layers["edge-hardlinks"]), inspecttest.Single(ts.layers["libedge1"])),
+		"two": inspecttest.BuildImage(t, ts.st, src, "two", inspecttest.Single(ts.layers["edge-hardlinks"]),
+			inspecttest.Part{Group: "g", Pkgs: []*convert.Layer{ts.layers["edge-conffiles"], ts.layers["edge-nomd5"]}}),
 	}
 	layers := map[string]bool{}
 	for tag, img := range imgs {
@@ -38,11 +39,11 @@ func TestInspectRegistry(t *testing.T) {
 		if err := remote.Write(ref, img); err != nil {
 			t.Fatal(err)
 		}
-		for _, h := range layerDigests(t, img) {
+		for _, h := range inspecttest.LayerDigests(t, img) {
 			layers[h.String()] = true
 		}
 	}
-	proxy := newCountingProxy(t, reg)
+	proxy := inspecttest.NewCountingProxy(t, reg)
 	cat, err := inspect.NewCatalog(ts.st)
 	if err != nil {
 		t.Fatal(err)
@@ -50,7 +51,7 @@ func TestInspectRegistry(t *testing.T) {
 	o := &inspect.Opener{Catalog: cat}
 	checkNoLayer := func(what string, want int) {
 		t.Helper()
-		reqs := proxy.requests()
+		reqs := proxy.Requests()
 		configs := 0
 		for _, r := range reqs {
 			i := strings.Index(r, "/blobs/")
@@ -69,7 +70,7 @@ func TestInspectRegistry(t *testing.T) {
 		t.Logf("%s: %d requests: %v", what, len(reqs), reqs)
 	}
 
-	im, err := o.Open(context.Background(), proxy.addr+"/deb2fs/edge:two")
+	im, err := o.Open(context.Background(), proxy.Addr+"/deb2fs/edge:two")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestInspectRegistry(t *testing.T) {
 		t.Errorf("packages %s", got)
 	}
 
-	ims, errs := o.RepoImages(context.Background(), "docker://"+proxy.addr+"/deb2fs/edge")
+	ims, errs := o.RepoImages(context.Background(), "docker://"+proxy.Addr+"/deb2fs/edge")
 	if len(errs) > 0 {
 		t.Fatal(errs)
 	}

@@ -1,4 +1,8 @@
-package inspect_test
+// Package inspecttest builds what the tests of inspect and of the deb2fs
+// commands over it need: package layers converted from fixture .debs into
+// a store, images shaped like compose's over them (without root), and a
+// docker-registry on 127.0.0.1 behind a proxy that records requests.
+package inspecttest
 
 import (
 	"context"
@@ -29,9 +33,9 @@ import (
 	"github.com/deb2fs/deb2fs/store"
 )
 
-// edgeDeb returns the fixture edge case named name, optionally with
+// EdgeDeb returns the fixture edge case named name, optionally with
 // control fields replaced ("Version: 2.0").
-func edgeDeb(t *testing.T, name string, fields ...string) fixtures.Deb {
+func EdgeDeb(t testing.TB, name string, fields ...string) fixtures.Deb {
 	t.Helper()
 	for _, e := range fixtures.EdgeCases() {
 		if e.Name == name {
@@ -54,9 +58,9 @@ func edgeDeb(t *testing.T, name string, fields ...string) fixtures.Deb {
 	return fixtures.Deb{}
 }
 
-// convertDebs converts debs into st and lists their package images in
+// ConvertDebs converts debs into st and lists their package images in
 // st's index.json, as a mirror run does.
-func convertDebs(t *testing.T, st *store.Store, debs ...fixtures.Deb) []*convert.Layer {
+func ConvertDebs(t testing.TB, st *store.Store, debs ...fixtures.Deb) []*convert.Layer {
 	t.Helper()
 	dir := t.TempDir()
 	var jobs []convert.Job
@@ -78,22 +82,23 @@ func convertDebs(t *testing.T, st *store.Store, debs ...fixtures.Deb) []*convert
 	return out
 }
 
-// part is one package layer of a test image: a package's own layer, or
+// Part is one package layer of a test image: a package's own layer, or
 // a group of packages merged into one layer.
-type part struct {
-	group string
-	pkgs  []*convert.Layer
+type Part struct {
+	Group string
+	Pkgs  []*convert.Layer
 }
 
-func single(l *convert.Layer) part { return part{pkgs: []*convert.Layer{l}} }
+// Single is the part of a package with its own layer.
+func Single(l *convert.Layer) Part { return Part{Pkgs: []*convert.Layer{l}} }
 
-// buildImage writes an image shaped like compose's into the OCI layout
+// BuildImage writes an image shaped like compose's into the OCI layout
 // dir, tagged tag: a base layer, the parts' layers annotated as compose
 // annotates them (package, version, architecture on a package's own
 // layer; group name and NAME=VERSION members on a group layer), a
 // configure layer and a config with compose's labels. Package layers are
 // the store's blobs; base, group and configure layers are random.
-func buildImage(t *testing.T, st *store.Store, dir, tag string, parts ...part) v1.Image {
+func BuildImage(t testing.TB, st *store.Store, dir, tag string, parts ...Part) v1.Image {
 	t.Helper()
 	randomLayer := func() v1.Layer {
 		l, err := random.Layer(512, types.OCILayer)
@@ -106,17 +111,17 @@ func buildImage(t *testing.T, st *store.Store, dir, tag string, parts ...part) v
 	var all []string
 	for _, p := range parts {
 		var nvs []string
-		for _, l := range p.pkgs {
+		for _, l := range p.Pkgs {
 			nvs = append(nvs, l.Package+"="+l.Version)
 		}
 		all = append(all, nvs...)
-		if p.group != "" {
+		if p.Group != "" {
 			adds = append(adds, mutate.Addendum{Layer: randomLayer(), Annotations: map[string]string{
-				"org.deb2fs.group": p.group, "org.deb2fs.packages": strings.Join(nvs, ","),
+				"org.deb2fs.group": p.Group, "org.deb2fs.packages": strings.Join(nvs, ","),
 			}})
 			continue
 		}
-		l := p.pkgs[0]
+		l := p.Pkgs[0]
 		layer, err := tarball.LayerFromFile(st.BlobPath(l.Digest), tarball.WithMediaType(l.MediaType))
 		if err != nil {
 			t.Fatal(err)
@@ -153,19 +158,19 @@ func buildImage(t *testing.T, st *store.Store, dir, tag string, parts ...part) v
 			t.Fatal(err)
 		}
 	}
-	if err := p.ReplaceImage(img, matchRef(tag), layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": tag})); err != nil {
+	if err := p.ReplaceImage(img, MatchRef(tag), layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": tag})); err != nil {
 		t.Fatal(err)
 	}
 	return img
 }
 
-// matchRef matches index.json entries named ref.
-func matchRef(ref string) func(v1.Descriptor) bool {
+// MatchRef matches index.json entries named ref.
+func MatchRef(ref string) func(v1.Descriptor) bool {
 	return func(d v1.Descriptor) bool { return d.Annotations["org.opencontainers.image.ref.name"] == ref }
 }
 
-// layerDigests returns the digests of img's layers.
-func layerDigests(t *testing.T, img v1.Image) []v1.Hash {
+// LayerDigests returns the digests of img's layers.
+func LayerDigests(t testing.TB, img v1.Image) []v1.Hash {
 	t.Helper()
 	m, err := img.Manifest()
 	if err != nil {
@@ -178,9 +183,9 @@ func layerDigests(t *testing.T, img v1.Image) []v1.Hash {
 	return out
 }
 
-// removeBlobs deletes blobs from the layout dir: what inspect must not
+// RemoveBlobs deletes blobs from the layout dir: what inspect must not
 // need.
-func removeBlobs(t *testing.T, dir string, hs []v1.Hash) {
+func RemoveBlobs(t testing.TB, dir string, hs []v1.Hash) {
 	t.Helper()
 	for _, h := range hs {
 		if err := os.Remove(filepath.Join(dir, "blobs", h.Algorithm, h.Hex)); err != nil && !os.IsNotExist(err) {
@@ -189,8 +194,8 @@ func removeBlobs(t *testing.T, dir string, hs []v1.Hash) {
 	}
 }
 
-// freePort returns a TCP port free on 127.0.0.1.
-func freePort(t *testing.T) int {
+// FreePort returns a TCP port free on 127.0.0.1.
+func FreePort(t testing.TB) int {
 	t.Helper()
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -200,17 +205,17 @@ func freePort(t *testing.T) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// startRegistry starts a Distribution registry (Debian's docker-registry)
+// StartRegistry starts a Distribution registry (Debian's docker-registry)
 // on 127.0.0.1 with its storage in a temporary directory and returns its
 // host:port; it is stopped when the test ends.
-func startRegistry(t *testing.T) string {
+func StartRegistry(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("docker-registry")
 	if err != nil {
 		t.Skip("docker-registry is not installed (scripts/install-deps.sh installs it)")
 	}
 	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", freePort(t))
+	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
 	cfg := filepath.Join(dir, "config.yml")
 	os.WriteFile(cfg, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n  secret: deb2fs-test\n", filepath.Join(dir, "data"), addr)), 0o644)
 	cmd := exec.Command(bin, "serve", cfg)
@@ -232,19 +237,22 @@ func startRegistry(t *testing.T) string {
 	return ""
 }
 
-// countingProxy forwards to the registry at addr and records every
+// CountingProxy forwards to the registry at addr and records every
 // request as "METHOD PATH".
-type countingProxy struct {
+type CountingProxy struct {
 	mu   sync.Mutex
 	reqs []string
-	addr string // host:port of the proxy
+	// Addr is the proxy's host:port.
+	Addr string
 }
 
-func newCountingProxy(t *testing.T, addr string) *countingProxy {
+// NewCountingProxy starts a proxy to the registry at addr, stopped when
+// the test ends.
+func NewCountingProxy(t testing.TB, addr string) *CountingProxy {
 	t.Helper()
 	u, _ := url.Parse("http://" + addr)
 	rp := httputil.NewSingleHostReverseProxy(u)
-	c := &countingProxy{}
+	c := &CountingProxy{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
 		c.reqs = append(c.reqs, r.Method+" "+r.URL.Path)
@@ -252,12 +260,12 @@ func newCountingProxy(t *testing.T, addr string) *countingProxy {
 		rp.ServeHTTP(w, r)
 	}))
 	t.Cleanup(srv.Close)
-	c.addr = strings.TrimPrefix(srv.URL, "http://")
+	c.Addr = strings.TrimPrefix(srv.URL, "http://")
 	return c
 }
 
-// requests returns and forgets the requests seen so far.
-func (c *countingProxy) requests() []string {
+// Requests returns and forgets the requests seen so far.
+func (c *CountingProxy) Requests() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	out := c.reqs
