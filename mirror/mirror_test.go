@@ -157,7 +157,7 @@ func TestMirrorRerun(t *testing.T) {
 
 	sum := mustRun(t, a.options(st, now, "hello"))
 	reqs := a.takeRequests()
-	if !sum.UpToDate || sum.Published || sum.New != 0 || sum.Unchanged != 4 || sum.BytesDownloaded != 0 {
+	if !sum.UpToDate || sum.Published || sum.New != 0 || sum.Unchanged != 4 || sum.BytesDownloaded != 0 || sum.Index == "" || sum.Ref != LatestRef {
 		t.Errorf("rerun summary %+v", sum)
 	}
 	if !reflect.DeepEqual(reqs, []string{"/dists/testing/InRelease"}) {

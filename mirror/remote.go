@@ -142,16 +142,21 @@ func (t *remoteTarget) opts(ctx context.Context) []remote.Option {
 	return append(append([]remote.Option(nil), t.rm.Options...), remote.WithContext(ctx), remote.WithJobs(t.jobs))
 }
 
-func (t *remoteTarget) latest(ctx context.Context) (*Index, error) {
-	ix, err := LoadRemoteIndex(ctx, t.rm.Repo.Tag(LatestRef), t.opts(ctx)...)
+func (t *remoteTarget) latest(ctx context.Context) (*Index, string, error) {
+	ref := t.rm.Repo.Tag(LatestRef)
+	ix, err := LoadRemoteIndex(ctx, ref, t.opts(ctx)...)
 	if isNotFound(err) {
-		return nil, nil
+		return nil, "", nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	t.prev = ix
-	return ix, nil
+	d, err := remote.Head(ref, t.opts(ctx)...)
+	if err != nil {
+		return ix, "", nil // the digest is only reported
+	}
+	return ix, d.Digest.String(), nil
 }
 
 // complete trusts the registry: what its index references was pushed

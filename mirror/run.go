@@ -100,7 +100,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
-	prev, err := r.tgt.latest(ctx)
+	prev, prevDigest, err := r.tgt.latest(ctx)
 	if err != nil {
 		r.report.Warn(fmt.Sprintf("latest index of %s unreadable, rebuilding it: %v", r.tgt, err))
 		prev = nil
@@ -112,6 +112,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		}
 		if err == nil && inputDigest(&r.o, srcs, rels) == prev.Input && len(prev.Missing) == 0 && r.tgt.complete(prev) {
 			sum.UpToDate = true
+			sum.Ref, sum.DatedRef, sum.Index = LatestRef, DatedRef(prev.Created), prevDigest
 			sum.Packages = len(prev.Packages)
 			sum.Unchanged = len(prev.Packages)
 			return sum, nil

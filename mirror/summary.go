@@ -16,10 +16,11 @@ type Summary struct {
 	UpToDate bool `json:"upToDate"`
 	// Published is set when a new index was published.
 	Published bool `json:"published"`
-	// Ref and DatedRef are the tags the index was published under.
+	// Ref and DatedRef are the tags the index was published under (when
+	// up to date: those of the latest index, which stays).
 	Ref      string `json:"ref,omitempty"`
 	DatedRef string `json:"datedRef,omitempty"`
-	// Index is the digest of the index's manifest in the store.
+	// Index is the digest of that index's manifest in the store.
 	Index string `json:"index,omitempty"`
 
 	// Shard is "I/N" for a sharded run, which converts its share of the

@@ -15,8 +15,9 @@ import (
 // target is where a run publishes: the work store itself (an OCI layout)
 // or a registry repository the work store's layers are pushed to.
 type target interface {
-	// latest returns the latest published index, or nil if there is none.
-	latest(ctx context.Context) (*Index, error)
+	// latest returns the latest published index and its manifest's
+	// digest, or nil if there is none.
+	latest(ctx context.Context) (*Index, string, error)
 	// complete reports whether everything ix references is still there.
 	complete(ix *Index) bool
 	// published returns, for each package, the record of its layer if the
@@ -36,12 +37,12 @@ type layoutTarget struct{ st *store.Store }
 
 func (t layoutTarget) String() string { return t.st.Dir() }
 
-func (t layoutTarget) latest(context.Context) (*Index, error) {
-	ix, _, err := loadIndex(t.st, LatestRef)
+func (t layoutTarget) latest(context.Context) (*Index, string, error) {
+	ix, d, err := loadIndex(t.st, LatestRef)
 	if errors.Is(err, store.ErrNoRef) {
-		return nil, nil
+		return nil, "", nil
 	}
-	return ix, err
+	return ix, d.Digest.String(), err
 }
 
 func (t layoutTarget) complete(ix *Index) bool {
