@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -41,7 +42,8 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	if work == "" {
 		work = defaultWorkDir()
 	}
-	root, err := os.MkdirTemp(work, "deb2fs-compose-")
+	removeStaleRoots(work)
+	root, err := os.MkdirTemp(work, fmt.Sprintf("%s%d-", rootPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -160,6 +162,28 @@ func (c *composer) mayReplace(later, earlier string) bool {
 		}
 	}
 	return false
+}
+
+// rootPrefix starts the names of scratch roots: rootPrefix PID - random.
+const rootPrefix = "deb2fs-compose-"
+
+// removeStaleRoots removes the scratch roots that runs killed before they
+// could clean up left in dir (on /dev/shm they hold memory): those whose
+// pid is not a live process.
+func removeStaleRoots(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), rootPrefix)
+		if !ok || !e.IsDir() {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidStr)
+		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
+			continue
+		}
+		os.RemoveAll(filepath.Join(dir, e.Name()))
+	}
 }
 
 // defaultWorkDir is /dev/shm when it is a tmpfs (assembling ~100 packages
