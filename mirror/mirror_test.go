@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -499,5 +501,45 @@ func TestMirrorReusesDownloads(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("download directory holds %d files", len(ents))
+	}
+}
+
+// TestMirrorKeep: with Keep, only the newest dated copies stay; the others'
+// artifacts are removed; every layer stays.
+func TestMirrorKeep(t *testing.T) {
+	a := newTestArchive(t)
+	st := openStore(t)
+	now := clock()
+	var sums []Summary
+	for _, v := range []string{"2.10-1", "2.11-1", "2.12-1", "2.13-1"} {
+		a.publish(withVersion(basePkgs, "hello", v), suiteOpts{})
+		o := a.options(st, now, "hello")
+		o.Keep = 2
+		sums = append(sums, mustRun(t, o))
+	}
+	refs, err := DatedRefs(st)
+	if err != nil || !reflect.DeepEqual(refs, []string{sums[2].DatedRef, sums[3].DatedRef}) {
+		t.Errorf("dated refs %v (%v), want the last two", refs, err)
+	}
+	if !reflect.DeepEqual(sums[3].Pruned, []string{sums[1].DatedRef}) {
+		t.Errorf("the last run pruned %v", sums[3].Pruned)
+	}
+	for _, s := range sums[:2] {
+		if _, err := LoadIndex(st, s.DatedRef); err == nil {
+			t.Errorf("%s still loads", s.DatedRef)
+		}
+		h, _ := v1.NewHash(s.Index)
+		if st.HasBlob(h) {
+			t.Errorf("the artifact of %s was not removed", s.DatedRef)
+		}
+	}
+	if e := find(mustLoad(t, st, LatestRef), "hello"); e.Version != "2.13-1" {
+		t.Errorf("latest hello %s", e.Version)
+	}
+	// Layers of the pruned indexes stay (compose images may share them).
+	for _, v := range []string{"2.10-1", "2.11-1"} {
+		if _, err := st.Resolve("hello_" + v + "_amd64"); err != nil {
+			t.Errorf("hello %s: %v", v, err)
+		}
 	}
 }

@@ -55,6 +55,9 @@ type Options struct {
 	// Shard makes this run one of N that share the conversions (see
 	// Shard); the zero value is a whole run.
 	Shard Shard
+	// Keep, if positive, keeps only the newest Keep dated copies of the
+	// index after publishing (see prune.go); 0 keeps them all.
+	Keep int
 	// Force rebuilds and republishes the index even when the archive
 	// has not changed since the latest index.
 	Force bool

@@ -320,3 +320,41 @@ func TestRegistryShardProcesses(t *testing.T) {
 		t.Errorf("index of %d shard processes %v differs from a single run's %v", n, names(got), names(want))
 	}
 }
+
+// TestRegistryKeep: with Keep, older dated index manifests are deleted
+// from the registry; the latest and the package images stay.
+func TestRegistryKeep(t *testing.T) {
+	reg := startRegistry(t)
+	a := newTestArchive(t)
+	rm := reg.remote(t)
+	now := clock()
+	var sums []Summary
+	for _, v := range []string{"2.10-1", "2.11-1", "2.12-1"} {
+		a.publish(withVersion(basePkgs, "hello", v), suiteOpts{})
+		o := a.options(openStore(t), now, "hello")
+		o.Remote, o.Keep = rm, 1
+		sums = append(sums, mustRun(t, o))
+	}
+	tags, err := remote.List(rm.Repo, rm.Options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dated []string
+	for _, tg := range tags {
+		if strings.HasPrefix(tg, DatedRefPrefix) && tg != LatestRef {
+			dated = append(dated, tg)
+		}
+	}
+	if !reflect.DeepEqual(dated, []string{sums[2].DatedRef}) {
+		t.Errorf("dated tags %v, want only %s", dated, sums[2].DatedRef)
+	}
+	if _, err := LoadRemoteIndex(ctx, rm.Repo.Tag(sums[0].DatedRef), rm.Options...); err == nil {
+		t.Errorf("%s still loads", sums[0].DatedRef)
+	}
+	if ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...); err != nil || find(ix, "hello").Version != "2.12-1" {
+		t.Errorf("latest: %v", err)
+	}
+	if _, err := remote.Head(rm.Repo.Tag(Tag("hello", "2.10-1", "amd64")), rm.Options...); err != nil {
+		t.Errorf("an old package image was removed: %v", err)
+	}
+}

@@ -242,6 +242,12 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	sum.Published = true
 	sum.Ref, sum.DatedRef, sum.Index = LatestRef, DatedRef(ix.Created), md.Digest.String()
 	sum.BytesStored += n
+	if r.o.Keep > 0 {
+		// The new index is published whatever happens here.
+		if sum.Pruned, err = r.tgt.prune(ctx, r.o.Keep); err != nil {
+			r.report.Warn(fmt.Sprintf("pruning old index copies: %v", err))
+		}
+	}
 	if sum.Failed > 0 {
 		return sum, fmt.Errorf("mirror: published without %d failed packages (first: %s: %s): %w",
 			sum.Failed, sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)

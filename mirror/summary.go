@@ -40,6 +40,8 @@ type Summary struct {
 	// BytesStored counts new blobs: layers converted by this run and the
 	// index.
 	BytesStored int64 `json:"bytesStored"`
+	// Pruned are the dated copies of the index removed (Options.Keep).
+	Pruned []string `json:"pruned,omitempty"`
 	// Skipped are the sources left out because they could not be fetched.
 	Skipped []string `json:"skipped,omitempty"`
 

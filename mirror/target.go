@@ -28,6 +28,9 @@ type target interface {
 	// publish publishes ix, whose layers are all in the target, and
 	// returns the index manifest's descriptor and the bytes written.
 	publish(ctx context.Context, ix *Index, keys []convert.Key) (v1.Descriptor, int64, error)
+	// prune removes the dated copies of the index beyond the newest keep
+	// and returns their refs (see prune.go).
+	prune(ctx context.Context, keep int) ([]string, error)
 	// String names the target in messages.
 	String() string
 }
@@ -73,4 +76,8 @@ func (layoutTarget) push(context.Context, []*store.Record) error { return nil }
 
 func (t layoutTarget) publish(_ context.Context, ix *Index, keys []convert.Key) (v1.Descriptor, int64, error) {
 	return publish(t.st, ix, keys)
+}
+
+func (t layoutTarget) prune(_ context.Context, keep int) ([]string, error) {
+	return pruneLayout(t.st, keep)
 }

@@ -126,6 +126,7 @@ some failed packages (--partial); 3 another run holds the store.`,
 	f.BoolVar(&o.Partial, "partial", false, "publish the index without packages that failed to download or convert (exit 2); never after a verification failure")
 	f.BoolVar(&o.Strict, "strict", false, "fail when a source cannot be fetched, instead of leaving it out with a warning")
 	f.StringVar(&shard, "shard", "", "convert only share I of N (I/N) and publish nothing; shards may run at once on one store; then run once without --shard to publish")
+	f.IntVar(&o.Keep, "keep", 0, "after publishing, keep only the newest N dated copies of the index (0: keep all); package layers are never removed")
 	f.BoolVar(&o.Force, "force", false, "rebuild and republish the index even if the archive has not changed")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON on stdout")
 	return cmd
