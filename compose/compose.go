@@ -36,6 +36,7 @@ type composer struct {
 	timings  Timings
 
 	configureOutput []byte
+	ctx             context.Context
 }
 
 func (c *composer) logf(format string, args ...any) {
@@ -53,7 +54,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if opts.Store == nil {
 		return nil, errors.New("compose: no store")
 	}
-	c := &composer{opts: opts, storeDir: opts.Store.Dir()}
+	c := &composer{opts: opts, storeDir: opts.Store.Dir(), ctx: ctx}
 	pkgs := opts.Packages
 	if len(pkgs) == 0 {
 		if opts.Index == nil || len(opts.Request.Install) == 0 {
@@ -200,6 +201,14 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		return nil, err
 	}
 	img.Ref = "oci:" + dir + ":" + name
+	if out.Kind == "docker" {
+		stats, err := push(c.ctx, dir, mDesc.Digest, out.Path, out.Transport)
+		if err != nil {
+			return nil, err
+		}
+		img.Pushed = stats
+		img.Ref = "docker://" + out.Path
+	}
 	if out.Kind == "docker-archive" {
 		if err := writeDockerArchive(dir, mDesc.Digest, out.Path, name); err != nil {
 			return nil, err

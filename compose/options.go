@@ -2,9 +2,11 @@ package compose
 
 import (
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/mirror"
@@ -53,26 +55,36 @@ type Options struct {
 
 // Output is an image destination.
 type Output struct {
-	// Kind is "oci" (an OCI image layout directory) or "docker-archive"
-	// (a tar for `docker load` / `podman load`).
+	// Kind is "oci" (an OCI image layout directory), "docker-archive"
+	// (a tar for `docker load` / `podman load`) or "docker" (a registry).
 	Kind string
-	// Path is the layout directory or the archive file; "" with Kind
-	// "oci" (or an empty Kind) means the store.
+	// Path is the layout directory, the archive file, or the registry
+	// reference REGISTRY/REPO[:TAG]; "" with Kind "oci" (or an empty Kind)
+	// means the store. The image is tagged in the store too when it goes
+	// to an archive or a registry.
 	Path string
+	// Transport, if set, carries a push's HTTP requests (tests count them).
+	Transport http.RoundTripper
 	// Tag is the image's name in the layout (org.opencontainers.image.ref.name)
 	// or the archive; "" means compose-PKG-PKG… from the request.
 	Tag string
 }
 
 // ParseOutput parses --output: oci:DIR[:TAG], docker-archive:FILE[:TAG],
-// or "" for the store.
+// docker://REGISTRY/REPO[:TAG], or "" for the store.
 func ParseOutput(s string) (Output, error) {
 	if s == "" {
 		return Output{}, nil
 	}
+	if ref, ok := strings.CutPrefix(s, "docker://"); ok {
+		if _, err := name.ParseReference(ref); err != nil {
+			return Output{}, fmt.Errorf("--output %q: %w", s, err)
+		}
+		return Output{Kind: "docker", Path: ref}, nil
+	}
 	kind, rest, ok := strings.Cut(s, ":")
 	if !ok || (kind != "oci" && kind != "docker-archive") || rest == "" {
-		return Output{}, fmt.Errorf("--output %q: want oci:DIR[:TAG] or docker-archive:FILE[:TAG]", s)
+		return Output{}, fmt.Errorf("--output %q: want oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG]", s)
 	}
 	p, tag, _ := strings.Cut(rest, ":")
 	return Output{Kind: kind, Path: p, Tag: tag}, nil
@@ -95,6 +107,8 @@ type Image struct {
 	Cached bool
 	// SourceDateEpoch is the time the image claims.
 	SourceDateEpoch int64
+	// Pushed counts what a push to a registry uploaded.
+	Pushed PushStats
 	// Timings break the run down.
 	Timings Timings
 }
