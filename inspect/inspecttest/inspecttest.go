@@ -255,7 +255,7 @@ func NewCountingProxy(t testing.TB, addr string) *CountingProxy {
 	c := &CountingProxy{}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		c.mu.Lock()
-		c.reqs = append(c.reqs, r.Method+" "+r.URL.Path)
+		c.reqs = append(c.reqs, r.Method+" "+r.URL.RequestURI())
 		c.mu.Unlock()
 		rp.ServeHTTP(w, r)
 	}))
