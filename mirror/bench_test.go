@@ -1,12 +1,15 @@
 package mirror
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"runtime"
 	"strings"
 	"syscall"
@@ -124,6 +127,25 @@ func TestRealFullIndexLoad(t *testing.T) {
 	t.Logf("5 linear lookups: %s (%d hits)", time.Since(start), hits)
 	if len(got.Packages) != len(ix.Packages) {
 		t.Errorf("loaded %d packages, published %d", len(got.Packages), len(ix.Packages))
+	}
+	// The fast path gives what encoding/json gives on the whole index.
+	var text bytes.Buffer
+	if err := writeIndexJSON(&text, ix); err != nil {
+		t.Fatal(err)
+	}
+	var plain Index
+	if err := json.Unmarshal(text.Bytes(), &plain); err != nil {
+		t.Fatal(err)
+	}
+	text = bytes.Buffer{}
+	if !reflect.DeepEqual(&plain, got) {
+		for i := range plain.Packages {
+			if !reflect.DeepEqual(plain.Packages[i], got.Packages[i]) {
+				t.Errorf("entry %d differs from encoding/json's:\n got %+v\nwant %+v", i, got.Packages[i], plain.Packages[i])
+				break
+			}
+		}
+		t.Error("the loaded index differs from encoding/json's decoding")
 	}
 	// CPU time, not wall time: the machines these tests run on are shared,
 	// and wall time there says more about the neighbours than about us.

@@ -211,6 +211,16 @@ func (b *lineBatch) decode() {
 	var f fastEntry
 	start := 0
 	for i, end := range b.ends {
+		ok, err := parseEntry(b.data[start:end], &b.out[i])
+		if err != nil {
+			b.err = fmt.Errorf("entry %d: %w", b.first+i, err)
+			return
+		}
+		if ok {
+			start = end
+			continue
+		}
+		b.out[i] = Entry{}
 		f = fastEntry{}
 		if err := json.Unmarshal(b.data[start:end], &f); err != nil {
 			b.err = fmt.Errorf("entry %d: %w", b.first+i, err)

@@ -81,3 +81,48 @@ func TestIndexHeaderFields(t *testing.T) {
 		t.Errorf("indexHeader fields\n%v\nwant those of Index but Packages\n%v", b, a)
 	}
 }
+
+// TestParseEntry: the fast entry parser gives what encoding/json gives, and
+// declines (for encoding/json to decode) what it does not handle.
+func TestParseEntry(t *testing.T) {
+	entries := sampleIndex().Packages
+	odd := entries[0]
+	odd.Source = `we"ird \ source` // escapes: declined
+	for i, e := range append(entries, odd) {
+		var line bytes.Buffer
+		enc := json.NewEncoder(&line)
+		enc.SetEscapeHTML(false)
+		enc.Encode(&e)
+		var want, got Entry
+		if err := json.Unmarshal(line.Bytes(), &want); err != nil {
+			t.Fatal(err)
+		}
+		ok, err := parseEntry(bytes.TrimSpace(line.Bytes()), &got)
+		if err != nil {
+			t.Fatalf("entry %d: %v", i, err)
+		}
+		if i == len(entries) {
+			if ok {
+				t.Errorf("an entry with escapes was parsed, not declined")
+			}
+			continue
+		}
+		if !ok || !reflect.DeepEqual(got, want) {
+			t.Errorf("entry %d: ok %v\n got %+v\nwant %+v", i, ok, got, want)
+		}
+	}
+	for _, line := range []string{`{"package":null}`, `{"unknownField":"x"}`, `{"installedSize":1.5}`, `{"package":"a"} x`} {
+		var e Entry
+		if ok, _ := parseEntry([]byte(line), &e); ok {
+			t.Errorf("%s: parsed, want declined", line)
+		}
+	}
+	// An index with an entry the fast parser declines still round-trips.
+	ix := sampleIndex()
+	ix.Packages = append(ix.Packages, odd)
+	blob, _ := encodeIndex(ix)
+	got, err := decodeIndex(blob)
+	if err != nil || !reflect.DeepEqual(got, ix) {
+		t.Errorf("round trip with a declined entry: %v", err)
+	}
+}
