@@ -11,9 +11,14 @@
 // topological order for running maintainer scripts (base-passwd first).
 //
 // The algorithm mirrors apt's internal solver (pkgDepCache::MarkInstall in
-// apt 2.6): every requested and base package is marked first; then each is
-// visited and, depth first, every Pre-Depends and Depends OR-group that the
-// marked set does not already satisfy gets the first installable
-// alternative, providers ordered as apt orders them. docs/resolve.md
-// describes the rules and how apt itself serves as the test oracle.
+// apt 2.6) and apt-get's garbage sweep:
+//   - every requested and base package is marked and protected first;
+//   - then each is visited, and every Pre-Depends and Depends OR-group that
+//     the marked set does not already satisfy gets the first installable
+//     alternative, depth first, with providers ordered as apt orders them;
+//   - a newcomer's Conflicts push out unprotected marked packages;
+//   - finally, what nothing reaches any more is dropped.
+//
+// docs/resolve.md describes the rules, and how apt itself serves as the
+// test oracle.
 package resolve

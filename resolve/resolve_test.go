@@ -547,3 +547,43 @@ func TestNewUniverse(t *testing.T) {
 		t.Errorf("malformed Depends: %v", err)
 	}
 }
+
+func TestDisplaceAndSweep(t *testing.T) {
+	u := universe(t, `
+Package: app
+Depends: snd-a | snd-b, later
+
+Package: app-strict
+Depends: snd-a, later
+
+Package: snd-a
+Depends: a-lib
+
+Package: a-lib
+
+Package: snd-b
+
+Package: later
+Depends: fan
+
+Package: fan
+Conflicts: snd-a
+Depends: snd-b
+
+Package: keeper
+Suggests: a-lib
+`)
+	none := func(names ...string) Request { return Request{Base: BaseNone, Install: names} }
+	// snd-a, chosen first for "snd-a | snd-b", gives way to fan, which
+	// conflicts with it; a-lib, which only snd-a needed, is swept away,
+	// as apt does.
+	want(t, resolveNames(t, u, none("app")), "app", "fan", "later", "snd-b")
+	// A Suggests keeps it (apt's SuggestsImportant default).
+	want(t, resolveNames(t, u, none("app", "keeper")), "a-lib", "app", "fan", "keeper", "later", "snd-b")
+	// The only solution of a root's dependency is protected: it is not
+	// displaced, so fan cannot be installed.
+	e := unsat(t, u, none("app-strict"))
+	if !strings.HasPrefix(e.Error(), "app-strict → later → fan: fan (1.0) is not installable: it has Conflicts: snd-a") {
+		t.Errorf("got %q", e)
+	}
+}
