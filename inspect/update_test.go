@@ -26,26 +26,6 @@ func needRoot(t *testing.T) {
 	}
 }
 
-// snapshots are two mirror indexes of the closure of `hello` from the
-// host's archive: the second has zlib1g at a new version (the real .deb
-// repacked with another version), everything else equal.
-func snapshots(t *testing.T) (idx1, idx2 *mirror.Index, oldV, newV string) {
-	t.Helper()
-	st := inspecttest.CacheStore(t)
-	es := inspecttest.HostSet(t, st, resolve.Request{Install: []string{"hello"}})
-	i := slices.IndexFunc(es, func(e mirror.Entry) bool { return e.Package == "zlib1g" })
-	if i < 0 {
-		t.Fatal("zlib1g is not in the closure of hello")
-	}
-	oldV = es[i].Version
-	newV = oldV + "+deb2fs1"
-	idx1 = &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
-	es2 := slices.Clone(es)
-	es2[i] = inspecttest.Rebuild(t, st, es[i], newV)
-	idx2 = &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700086400, 0).UTC(), Packages: es2}
-	return idx1, idx2, oldV, newV
-}
-
 // The acceptance test of issue 6: an image composed from snapshot 1,
 // updated to snapshot 2, has the digest of a fresh compose from snapshot
 // 2; the update changed zlib1g and nothing else; which finds the image
@@ -55,7 +35,7 @@ func snapshots(t *testing.T) (idx1, idx2 *mirror.Index, oldV, newV string) {
 func TestUpdateMatchesFreshCompose(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()
-	idx1, idx2, oldV, newV := snapshots(t)
+	idx1, idx2, oldV, newV := inspecttest.Snapshots(t)
 	st := inspecttest.CacheStore(t)
 	out := t.TempDir()
 	req := resolve.Request{Install: []string{"hello"}}

@@ -104,7 +104,7 @@ func HostSet(t testing.TB, s *store.Store, req resolve.Request) []mirror.Entry {
 			t.Fatal(err)
 		}
 		if ok {
-			es[i].Layer = LayerOf(l)
+			es[i].Layer = layerOf(t, s, l)
 		} else {
 			missing = append(missing, e.Package)
 		}
@@ -126,14 +126,20 @@ func HostSet(t testing.TB, s *store.Store, req resolve.Request) []mirror.Entry {
 		if r.Err != nil {
 			t.Fatal(r.Err)
 		}
-		es[at[j]].Layer = LayerOf(r.Layer)
+		es[at[j]].Layer = layerOf(t, s, r.Layer)
 	}
 	return es
 }
 
-// LayerOf is the index's view of a converted layer.
-func LayerOf(l *convert.Layer) mirror.Layer {
-	return mirror.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType, Format: l.Format}
+// layerOf is the index's view of a layer converted into s, with the
+// digest of its package manifest.
+func layerOf(t testing.TB, s *store.Store, l *convert.Layer) mirror.Layer {
+	t.Helper()
+	rec, ok, err := s.LookupRecord(convert.Key{DebSHA256: l.DebSHA256, Compression: convert.Gzip})
+	if err != nil || !ok {
+		t.Fatalf("%s: no record in the store: %v", l.Package, err)
+	}
+	return mirror.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType, Format: l.Format, Manifest: rec.Manifest.Digest}
 }
 
 // Rebuild repacks the real .deb of e with control fields replaced
@@ -172,6 +178,6 @@ func Rebuild(t testing.TB, s *store.Store, e mirror.Entry, version string) mirro
 		t.Fatal(r.Err)
 	}
 	ne := e
-	ne.Version, ne.DebSHA256, ne.Filename, ne.Layer = version, r.Layer.DebSHA256, "", LayerOf(r.Layer)
+	ne.Version, ne.DebSHA256, ne.Filename, ne.Layer = version, r.Layer.DebSHA256, "", layerOf(t, s, r.Layer)
 	return ne
 }

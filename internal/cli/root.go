@@ -21,7 +21,7 @@ func New() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newVersion(), newConvert(), newMirror(), newCompose(), newInspect(), newWhich(), newDiff())
+	root.AddCommand(newVersion(), newConvert(), newMirror(), newCompose(), newInspect(), newWhich(), newDiff(), newUpdate())
 	return root
 }
 
