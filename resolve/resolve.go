@@ -72,9 +72,10 @@ func (u *Universe) Resolve(req Request) (*Result, error) {
 	}
 
 	// A package displaced by a conflicting one may have left a dependent
-	// unsatisfied: give every broken package one more visit.
+	// with an unsatisfied Pre-Depends or Depends: give each such package
+	// one more visit (apt leaves this to its problem resolver).
 	for _, n := range s.sorted() {
-		if s.sel[n.pkg.Name] == n && s.broken(n) {
+		if s.sel[n.pkg.Name] == n && s.brokenCritical(n) {
 			if err := s.deps(n, s.why[n.pkg.Name]); err != nil {
 				return nil, err
 			}

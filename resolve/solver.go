@@ -123,6 +123,18 @@ func (s *solver) broken(n *node) bool {
 	return false
 }
 
+// brokenCritical tells whether a marked package has an unsatisfied
+// Pre-Depends or Depends group.
+func (s *solver) brokenCritical(n *node) bool {
+	gs, critical := s.groups(n)
+	for _, g := range gs[:critical] {
+		if s.satisfier(g) == nil {
+			return true
+		}
+	}
+	return false
+}
+
 // install marks n and, depth first, what it needs. A package that is
 // already marked is visited again when it is protected or still has
 // unsatisfied dependencies (a root, or one higher up the current chain),
