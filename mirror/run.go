@@ -22,6 +22,23 @@ type runner struct {
 	report     Reporter
 	downloaded atomic.Int64
 	stored     atomic.Int64
+
+	phase      string // the phase being timed
+	phaseStart time.Time
+	phases     map[string]float64
+}
+
+// enter ends the timing of the current phase and starts name's ("" ends
+// the last).
+func (r *runner) enter(name string) {
+	now := time.Now()
+	if r.phase != "" {
+		if r.phases == nil {
+			r.phases = map[string]float64{}
+		}
+		r.phases[r.phase] += now.Sub(r.phaseStart).Seconds()
+	}
+	r.phase, r.phaseStart = name, now
 }
 
 func (r *runner) key(p *archive.Package) convert.Key {
@@ -72,6 +89,8 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 		r.tgt = o.Remote.target(o.Store, o.Downloads, func() { r.report.Step("push", 0) })
 	}
 	sum, err := r.run(ctx, sum)
+	r.enter("")
+	sum.Phases = r.phases
 	sum.BytesDownloaded = r.downloaded.Load()
 	sum.BytesStored += r.stored.Load()
 	sum.Duration = time.Since(start)
@@ -95,6 +114,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		}
 	}
 
+	r.enter("sources")
 	r.report.Phase("sources", 0)
 	srcs, err := sources(&r.o)
 	if err != nil {
@@ -119,6 +139,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		}
 	}
 
+	r.enter("load")
 	r.report.Phase("load", 0)
 	snap, err := r.client.Load(ctx, srcs, r.o.Strict)
 	if err != nil {
@@ -179,6 +200,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	}
 
 	if len(need) > 0 {
+		r.enter("fetch+convert")
 		r.report.Phase("download", len(need))
 		r.report.Phase("convert", len(need))
 		outs, err := r.pipeline(ctx, need)
@@ -208,6 +230,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	}
 
 	if _, local := r.tgt.(layoutTarget); !local && len(toPush) > 0 {
+		r.enter("push")
 		r.report.Phase("push", len(toPush))
 		if err := r.tgt.push(ctx, toPush); err != nil {
 			return sum, fmt.Errorf("mirror: nothing published: %w", err)
@@ -224,6 +247,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		return sum, nil
 	}
 
+	r.enter("publish")
 	r.report.Phase("publish", 0)
 	ix := r.index(snap, srcs, pkgs, recs)
 	for _, f := range sum.Failures {

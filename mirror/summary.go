@@ -45,6 +45,11 @@ type Summary struct {
 	// Skipped are the sources left out because they could not be fetched.
 	Skipped []string `json:"skipped,omitempty"`
 
+	// Phases are the seconds spent in each phase: sources (with the
+	// up-to-date check), load (Packages, merge, scope, diff), fetch+convert,
+	// push, publish.
+	Phases map[string]float64 `json:"phases,omitempty"`
+
 	Started  time.Time     `json:"started"`
 	Duration time.Duration `json:"-"`
 	Seconds  float64       `json:"seconds"`
