@@ -44,33 +44,68 @@ func infoName(e *mirror.Entry) string {
 	return e.Package
 }
 
+// preinstDriver runs `preinst install` of each package given as
+// PACKAGE ARCH SCRIPT triples, in order, in one sandbox, with the
+// environment dpkg gives maintainer scripts (dpkg-maintscript-helper
+// needs it). A line starting with preinstMark precedes each script's
+// output; on failure the driver prints failMark and stops.
+const preinstDriver = `while [ $# -ge 3 ]; do
+	pkg=$1 arch=$2 script=$3
+	shift 3
+	printf '\036deb2fs-preinst %s\n' "$pkg"
+	DPKG_MAINTSCRIPT_PACKAGE=$pkg DPKG_MAINTSCRIPT_ARCH=$arch DPKG_MAINTSCRIPT_NAME=preinst \
+		DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1 DPKG_MAINTSCRIPT_DEBUG=0 DPKG_ADMINDIR=/var/lib/dpkg DPKG_ROOT= \
+		"$script" install </dev/null
+	rc=$?
+	if [ $rc -ne 0 ]; then
+		printf '\036deb2fs-failed %s %d\n' "$pkg" $rc
+		exit 1
+	fi
+done
+`
+
+const (
+	preinstMark = "\036deb2fs-preinst "
+	failMark    = "\036deb2fs-failed "
+)
+
 // runPreinsts runs `preinst install` of every package that has one, in
-// order, with the environment dpkg gives maintainer scripts
-// (dpkg-maintscript-helper needs it). dpkgVersion is DPKG_RUNNING_VERSION.
+// order, all in one sandbox. dpkgVersion is DPKG_RUNNING_VERSION.
 func runPreinsts(ctx context.Context, sb *sandbox, order []*mirror.Entry, dpkgVersion string) (int, error) {
+	args := []string{"/bin/sh", "-c", preinstDriver, "deb2fs-preinst"}
 	n := 0
 	for _, e := range order {
 		script := "/var/lib/dpkg/info/" + infoName(e) + ".preinst"
 		if _, err := os.Lstat(filepath.Join(sb.root, script)); err != nil {
 			continue
 		}
-		env := []string{
-			"DPKG_MAINTSCRIPT_PACKAGE=" + e.Package,
-			"DPKG_MAINTSCRIPT_PACKAGE_REFCOUNT=1",
-			"DPKG_MAINTSCRIPT_ARCH=" + e.Architecture,
-			"DPKG_MAINTSCRIPT_NAME=preinst",
-			"DPKG_MAINTSCRIPT_DEBUG=0",
-			"DPKG_RUNNING_VERSION=" + dpkgVersion,
-			"DPKG_ADMINDIR=/var/lib/dpkg",
-			"DPKG_ROOT=",
-		}
-		out, err := sb.run(ctx, env, script, "install")
-		if err != nil {
-			return n, &ScriptError{Package: e.Package, Script: "preinst", Output: string(out), Err: err}
-		}
+		args = append(args, e.Package, e.Architecture, script)
 		n++
 	}
-	return n, nil
+	if n == 0 {
+		return 0, nil
+	}
+	out, err := sb.run(ctx, []string{"DPKG_RUNNING_VERSION=" + dpkgVersion}, args...)
+	if err == nil {
+		return n, nil
+	}
+	// Name the failing package and keep only its script's output.
+	se := &ScriptError{Package: "(preinst driver)", Script: "preinst", Output: string(out), Err: err}
+	text := string(out)
+	if i := strings.LastIndex(text, failMark); i >= 0 {
+		f := strings.Fields(text[i+len(failMark):])
+		if len(f) >= 2 {
+			se.Package = f[0]
+			se.Err = fmt.Errorf("exit status %s", f[1])
+		}
+		text = text[:i]
+		if j := strings.LastIndex(text, preinstMark); j >= 0 {
+			text = text[j+len(preinstMark):]
+			_, text, _ = strings.Cut(text, "\n")
+		}
+		se.Output = text
+	}
+	return 0, se
 }
 
 // dpkgFailure finds the package dpkg names in "error processing package
