@@ -140,3 +140,44 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 	}
 	t.Logf("push of the update: %d PUTs; diff says %d bytes to upload", len(uploads), d.NewBytes)
 }
+
+// TestUpdateOnly: --only hello leaves zlib1g at its old version, which
+// the new index no longer has (it comes from the image's own index), so
+// the result is the original image, digest for digest; --only zlib1g is
+// the full update; --only a package the image lacks is refused.
+func TestUpdateOnly(t *testing.T) {
+	needRoot(t)
+	ctx := context.Background()
+	idx1, idx2, _, newV := inspecttest.Snapshots(t)
+	st := inspecttest.CacheStore(t)
+	out := t.TempDir()
+	req := resolve.Request{Install: []string{"hello"}}
+	orig, err := compose.Compose(ctx, compose.Options{Index: idx1, Request: req, Store: st,
+		Output: compose.Output{Kind: "oci", Path: out, Tag: "app"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	update := func(only ...string) (*inspect.UpdateResult, error) {
+		return inspect.Update(ctx, inspect.UpdateOptions{
+			Store: st, Ref: "oci:" + out + ":app", Index: idx2, Only: only, Tag: "updated",
+			Older: slices.Values([]*mirror.Index{idx1}),
+		})
+	}
+	res, err := update("hello")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.New.Digest != orig.Manifest.Digest || !res.Diff.Empty() {
+		t.Errorf("--only hello: %s, want the original %s; diff %+v", res.New.Digest, orig.Manifest.Digest, res.Diff)
+	}
+	res, err = update("zlib1g")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Diff.Changed) != 1 || res.Diff.Changed[0].New.Version != newV {
+		t.Errorf("--only zlib1g: %+v", res.Diff.Changed)
+	}
+	if _, err := update("nginx"); err == nil || !strings.Contains(err.Error(), "nginx") {
+		t.Errorf("--only nginx (not in the image): %v", err)
+	}
+}

@@ -1,0 +1,33 @@
+package inspect
+
+import (
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+)
+
+// A package in the config's label but in no layer, and one in a layer but
+// not in the label, are both reported.
+func TestLabelMismatchWarns(t *testing.T) {
+	h := func(c string) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat(c, 64)} }
+	m := &v1.Manifest{Layers: []v1.Descriptor{
+		{Digest: h("a")},
+		{Digest: h("b"), Annotations: map[string]string{annPackage: "x", annVersion: "1", annArchitecture: "amd64"}},
+		{Digest: h("c"), Annotations: map[string]string{annGroup: "g", annGroupMembers: "y=2,z=3"}},
+		{Digest: h("d")},
+	}}
+	cfg := &v1.ConfigFile{Architecture: "amd64", OS: "linux"}
+	cfg.Config.Labels = map[string]string{LabelCompose: "2", LabelPackages: "x=1,y=2,w=4"}
+	im := fromManifest("test", h("e"), 1, m, cfg, 1, nil)
+	got := strings.Join(im.Warnings, "\n")
+	if len(im.Warnings) != 2 || !strings.Contains(got, "w=4 is in the") || !strings.Contains(got, "z=3 is in a layer") {
+		t.Errorf("warnings:\n%s", got)
+	}
+	if k := []string{im.Layers[0].Kind, im.Layers[1].Kind, im.Layers[2].Kind, im.Layers[3].Kind}; strings.Join(k, " ") != "base package group configure" {
+		t.Errorf("kinds %v", k)
+	}
+	if len(im.Packages) != 3 || im.Packages[1].Group != "g" || im.Packages[1].Layer != h("c") {
+		t.Errorf("packages %+v", im.Packages)
+	}
+}

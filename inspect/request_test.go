@@ -1,0 +1,40 @@
+package inspect
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/deb2fs/deb2fs/mirror"
+)
+
+// InferRequest keeps the packages nothing else depends on, through
+// versions, alternatives, architecture qualifiers and Provides, and drops
+// the essential set and usr-is-merged.
+func TestInferRequest(t *testing.T) {
+	es := map[string]*mirror.Entry{
+		"app":           {Package: "app", Depends: "libfoo1 (>= 1.0), mail-transport-agent | exim4, python3:any"},
+		"tool":          {Package: "tool", PreDepends: "libbar1"},
+		"libfoo1":       {Package: "libfoo1", Depends: "libc6 (>= 2.34)"},
+		"libbar1":       {Package: "libbar1"},
+		"postfix":       {Package: "postfix", Provides: "mail-transport-agent"},
+		"python3":       {Package: "python3"},
+		"libc6":         {Package: "libc6"},
+		"bash":          {Package: "bash", Essential: true},
+		"usr-is-merged": {Package: "usr-is-merged"},
+		"orphan":        {Package: "orphan"},
+	}
+	im := &Image{}
+	for n := range es {
+		im.Packages = append(im.Packages, Package{Name: n, Version: "1"})
+	}
+	sortPackages(im.Packages)
+	got := InferRequest(im, func(p *Package) *mirror.Entry {
+		if p.Name == "orphan" {
+			return nil // unknown: kept
+		}
+		return es[p.Name]
+	})
+	if strings.Join(got, " ") != "app orphan tool" {
+		t.Errorf("inferred %v, want app orphan tool", got)
+	}
+}
