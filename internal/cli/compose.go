@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -44,9 +45,14 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if err != nil {
 				return err
 			}
+			start := time.Now()
 			idx, err := mirror.LoadIndex(st, indexRef)
 			if err != nil {
 				return fmt.Errorf("%w (run deb2fs mirror first)", err)
+			}
+			if !quiet {
+				fmt.Fprintf(cmd.ErrOrStderr(), "compose: loaded the mirror index (%d packages) in %s\n",
+					len(idx.Packages), time.Since(start).Round(time.Millisecond))
 			}
 			opts := compose.Options{
 				Index:           idx,
