@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -36,6 +37,21 @@ func NewCatalog(st *store.Store) (*Catalog, error) {
 		c.byNV[nv] = append(c.byNV[nv], e)
 	}
 	return c, nil
+}
+
+// IndexCatalog is the catalog of a mirror index's packages.
+func IndexCatalog(ix *mirror.Index) *Catalog {
+	c := &Catalog{byNV: map[string][]catalogEntry{}}
+	for _, e := range ix.Packages {
+		ce := catalogEntry{arch: e.Architecture, debSHA256: e.DebSHA256}
+		ce.source, ce.sourceVersion = splitSource(e.Source)
+		if ce.source == "" {
+			ce.source = e.Package
+		}
+		nv := e.Package + "=" + e.Version
+		c.byNV[nv] = append(c.byNV[nv], ce)
+	}
+	return c
 }
 
 // Len is the number of (name, version) pairs the catalog knows.

@@ -1,6 +1,7 @@
 package inspect
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -19,6 +20,9 @@ const (
 	annDebSHA256    = "org.deb2fs.deb.sha256"
 	annGroup        = "org.deb2fs.group"    // a group layer's name
 	annGroupMembers = "org.deb2fs.packages" // a group layer's NAME=VERSION,…
+	// annGroupDetail, if a group layer has it, is a JSON array of its
+	// members with every field (proposed to compose; read when present).
+	annGroupDetail = "org.deb2fs.group.members"
 	// LabelPackages is the config label listing an image's packages as
 	// NAME=VERSION, comma separated, in layer order.
 	LabelPackages = "org.deb2fs.packages"
@@ -118,9 +122,14 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 			seen[p.Name+"="+p.Version] = true
 		case a[annGroupMembers] != "":
 			l.Kind, l.Group = KindGroup, a[annGroup]
+			detail := groupDetail(a[annGroupDetail])
 			for _, nv := range splitList(a[annGroupMembers]) {
 				name, version, _ := strings.Cut(nv, "=")
 				p := Package{Name: name, Version: version, Layer: d.Digest, Group: l.Group}
+				if m, ok := detail[nv]; ok {
+					p.Architecture, p.DebSHA256 = m.Architecture, m.DebSHA256
+					p.Source, p.SourceVersion = splitSource(m.Source)
+				}
 				cat.fill(&p, native)
 				l.Packages = append(l.Packages, nv)
 				im.Packages = append(im.Packages, p)
@@ -149,6 +158,32 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 	}
 	sortPackages(im.Packages)
 	return im
+}
+
+// groupMember is one entry of a group layer's annGroupDetail.
+type groupMember struct {
+	Package      string `json:"package"`
+	Version      string `json:"version"`
+	Architecture string `json:"architecture"`
+	Source       string `json:"source"`
+	DebSHA256    string `json:"debSHA256"`
+}
+
+// groupDetail parses annGroupDetail into a map by NAME=VERSION; an
+// absent or malformed annotation gives an empty map.
+func groupDetail(s string) map[string]groupMember {
+	out := map[string]groupMember{}
+	if s == "" {
+		return out
+	}
+	var ms []groupMember
+	if json.Unmarshal([]byte(s), &ms) != nil {
+		return out
+	}
+	for _, m := range ms {
+		out[m.Package+"="+m.Version] = m
+	}
+	return out
 }
 
 // splitList splits a comma-separated list, dropping empty items.

@@ -14,7 +14,8 @@ func TestLabelMismatchWarns(t *testing.T) {
 	m := &v1.Manifest{Layers: []v1.Descriptor{
 		{Digest: h("a")},
 		{Digest: h("b"), Annotations: map[string]string{annPackage: "x", annVersion: "1", annArchitecture: "amd64"}},
-		{Digest: h("c"), Annotations: map[string]string{annGroup: "g", annGroupMembers: "y=2,z=3"}},
+		{Digest: h("c"), Annotations: map[string]string{annGroup: "g", annGroupMembers: "y=2,z=3",
+			annGroupDetail: `[{"package":"y","version":"2","architecture":"all","source":"ysrc (1.9)","debSHA256":"00"}]`}},
 		{Digest: h("d")},
 	}}
 	cfg := &v1.ConfigFile{Architecture: "amd64", OS: "linux"}
@@ -27,7 +28,8 @@ func TestLabelMismatchWarns(t *testing.T) {
 	if k := []string{im.Layers[0].Kind, im.Layers[1].Kind, im.Layers[2].Kind, im.Layers[3].Kind}; strings.Join(k, " ") != "base package group configure" {
 		t.Errorf("kinds %v", k)
 	}
-	if len(im.Packages) != 3 || im.Packages[1].Group != "g" || im.Packages[1].Layer != h("c") {
+	if len(im.Packages) != 3 || im.Packages[1].Group != "g" || im.Packages[1].Layer != h("c") ||
+		im.Packages[1].Architecture != "all" || im.Packages[1].Source != "ysrc" || im.Packages[1].SourceVersion != "1.9" || im.Packages[2].Architecture != "" {
 		t.Errorf("packages %+v", im.Packages)
 	}
 }
