@@ -211,3 +211,36 @@ func openStoreAt(t *testing.T) *store.Store {
 	}
 	return st
 }
+
+// TestRealBenchMmdebstrap (DEB2FS_BENCH_MMDEBSTRAP=1) times a cold mirror of
+// the closure of nginx and openssh-server and, in the same run,
+// `mmdebstrap --variant=apt` of the same packages from the same apt
+// sources, for docs/mirror.md.
+func TestRealBenchMmdebstrap(t *testing.T) {
+	if os.Getenv("DEB2FS_BENCH_MMDEBSTRAP") == "" {
+		t.Skip("set DEB2FS_BENCH_MMDEBSTRAP=1")
+	}
+	if _, err := exec.LookPath("mmdebstrap"); err != nil {
+		t.Skip("mmdebstrap is not installed")
+	}
+	srcs := debianSources(t)
+	st := openStoreAt(t)
+	sum, err := Run(ctx, Options{Store: st, Sources: srcs, Packages: []string{"nginx", "openssh-server"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := mustLoad(t, st, LatestRef)
+	t.Logf("deb2fs mirror: %d packages, %.2f s, %.1f MB downloaded, %.1f MB stored, phases %v",
+		sum.Packages, sum.Seconds, float64(sum.BytesDownloaded)/1e6, float64(sum.BytesStored)/1e6, sum.Phases)
+	files, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources")
+	if l, err := filepath.Glob("/etc/apt/sources.list"); err == nil {
+		files = append(files, l...)
+	}
+	args := append([]string{"--quiet", "--variant=apt", "--include=nginx,openssh-server", ix.Origins[0].Codename,
+		filepath.Join(t.TempDir(), "root.tar")}, files...)
+	start := time.Now()
+	if out, err := exec.Command("mmdebstrap", args...).CombinedOutput(); err != nil {
+		t.Fatalf("mmdebstrap: %v\n%s", err, out)
+	}
+	t.Logf("mmdebstrap --variant=apt: %.2f s", time.Since(start).Seconds())
+}
