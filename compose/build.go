@@ -15,7 +15,6 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/firstboot"
-	"github.com/deb2fs/deb2fs/mirror"
 )
 
 // transient are files that configure leaves behind and that change from
@@ -214,14 +213,4 @@ func (c *composer) names() []string {
 		out[i] = e.Package
 	}
 	return out
-}
-
-// packagesLabel lists the packages as NAME=VERSION, comma separated, in
-// layer order.
-func packagesLabel(es []mirror.Entry) string {
-	parts := make([]string, len(es))
-	for i, e := range es {
-		parts[i] = e.Package + "=" + e.Version
-	}
-	return strings.Join(parts, ",")
 }

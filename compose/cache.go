@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -62,9 +63,13 @@ func lookupCache(storeDir, key string) (*cacheRecord, bool) {
 	return &rec, true
 }
 
-// putCache records a configure layer whose blob is already stored.
-func putCache(storeDir string, rec *cacheRecord) error {
+// putCache records a configure layer whose blob is already stored, with
+// what dpkg printed while configuring it (KEY.log beside the record).
+func putCache(storeDir string, rec *cacheRecord, log []byte) error {
 	if err := os.MkdirAll(filepath.Dir(cachePath(storeDir, rec.Key)), 0o755); err != nil {
+		return err
+	}
+	if err := writeFileAtomic(storeDir, strings.TrimSuffix(cachePath(storeDir, rec.Key), ".json")+".log", log); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(rec, "", "  ")

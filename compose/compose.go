@@ -109,7 +109,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 			return nil, fmt.Errorf("compose: %w", err)
 		}
 		rec.Key = key
-		if err := putCache(c.storeDir, rec); err != nil {
+		if err := putCache(c.storeDir, rec, c.configureOutput); err != nil {
 			return nil, err
 		}
 	}
@@ -244,4 +244,14 @@ func DefaultTag(request []string, key string) string {
 		t = t[:115] + "-" + key[:12]
 	}
 	return t
+}
+
+// packagesLabel lists the packages as NAME=VERSION, comma separated, in
+// layer order.
+func packagesLabel(es []mirror.Entry) string {
+	parts := make([]string, len(es))
+	for i, e := range es {
+		parts[i] = e.Package + "=" + e.Version
+	}
+	return strings.Join(parts, ",")
 }
