@@ -172,6 +172,13 @@ func (t *remoteTarget) published(ctx context.Context, pkgs []*archive.Package, k
 			known[e.DebSHA256+" "+string(e.Layer.MediaType)+" "+strconv.Itoa(e.Layer.Format)] = e
 		}
 	}
+	// The tags in one listing, so that only packages whose tag exists cost
+	// a manifest request (a first --all run into an empty repository
+	// costs one request, not 63k).
+	tags, err := t.tags(ctx)
+	if err != nil {
+		return nil, err
+	}
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(t.jobs * 2)
 	for i, p := range pkgs {
@@ -184,6 +191,9 @@ func (t *remoteTarget) published(ctx context.Context, pkgs []*archive.Package, k
 			}
 			continue
 		}
+		if !tags[Tag(p.Name, p.Version, p.Architecture)] {
+			continue
+		}
 		g.Go(func() error {
 			rec, err := t.lookupTag(gctx, p, k)
 			recs[i] = rec
@@ -191,6 +201,23 @@ func (t *remoteTarget) published(ctx context.Context, pkgs []*archive.Package, k
 		})
 	}
 	return recs, g.Wait()
+}
+
+// tags lists the repository's tags; a repository that does not exist yet
+// has none.
+func (t *remoteTarget) tags(ctx context.Context) (map[string]bool, error) {
+	list, err := remote.List(t.rm.Repo, t.opts(ctx)...)
+	if isNotFound(err) {
+		return map[string]bool{}, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list tags of %s: %w", t, err)
+	}
+	m := make(map[string]bool, len(list))
+	for _, tg := range list {
+		m[tg] = true
+	}
+	return m, nil
 }
 
 // lookupTag finds a package image pushed by an earlier run or a shard by
