@@ -196,3 +196,12 @@ func TestMirrorCrash(t *testing.T) {
 		})
 	}
 }
+
+// TestMain removes the binary deb2fsBinary built.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}
