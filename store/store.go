@@ -167,12 +167,8 @@ func (s *Store) removeStaleTemps() {
 	entries, _ := os.ReadDir(s.tmpDir())
 	for _, e := range entries {
 		pidStr, _, _ := strings.Cut(e.Name(), "-")
-		pid, err := strconv.Atoi(pidStr)
-		if err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) == nil {
+		if pid, err := strconv.Atoi(pidStr); err == nil && processAlive(pid) {
 			continue // a live process is writing it
-		}
-		if err == nil && pid == os.Getpid() {
-			continue
 		}
 		os.Remove(filepath.Join(s.tmpDir(), e.Name()))
 	}
@@ -202,4 +198,24 @@ func writeFileAtomic(s *Store, path string, data []byte) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// processAlive reports whether pid is a running process: a killed process
+// that its parent has not reaped yet (a zombie) writes nothing any more.
+func processAlive(pid int) bool {
+	if pid == os.Getpid() {
+		return true
+	}
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	stat, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // no procfs: trust kill(0)
+	}
+	// The state follows the command name, which is in parentheses.
+	if i := strings.LastIndexByte(string(stat), ')'); i >= 0 && i+2 < len(stat) {
+		return stat[i+2] != 'Z'
+	}
+	return true
 }

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/validate"
@@ -121,5 +124,33 @@ func TestLookupAndPublish(t *testing.T) {
 	os.Remove(st.BlobPath(l1.Digest))
 	if _, ok, _ := st.Lookup(k1); ok {
 		t.Error("Lookup found a layer whose blob is missing")
+	}
+}
+
+func TestOpenRemovesZombiesTemporaries(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "store")
+	if _, err := store.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	// A child that exited but is not reaped yet: a zombie.
+	cmd := exec.Command("true")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Wait()
+	for i := 0; i < 1000; i++ {
+		stat, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", cmd.Process.Pid))
+		if strings.Contains(string(stat), ") Z") {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	leftover := filepath.Join(dir, "deb2fs", "tmp", fmt.Sprintf("%d-1", cmd.Process.Pid))
+	os.WriteFile(leftover, []byte("x"), 0o644)
+	if _, err := store.Open(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(leftover); err == nil {
+		t.Error("a killed, unreaped run's temporary file survived Open")
 	}
 }
