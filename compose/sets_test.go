@@ -27,6 +27,15 @@ func TestComposeSets(t *testing.T) {
 				t.Fatal(err)
 			}
 			t.Logf("%d packages, %d layers: %s", len(es), len(img.Layers), img.Timings)
+			// Configure again: the same configure layer (reproducible).
+			again, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: true,
+				Output: Output{Kind: "oci", Path: out, Tag: "set"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if a, b := img.Layers[len(img.Layers)-1].Digest, again.Layers[len(again.Layers)-1].Digest; a != b {
+				t.Errorf("configure layer %s, then %s: not reproducible", a, b)
+			}
 			// Package layers are the .debs' contents, some of which embed
 			// fixed test keys (libgnutls30 does); per-instance secrets
 			// can only come from the configure layer.
