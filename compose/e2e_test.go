@@ -202,6 +202,7 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 
 	t.Run("serve", func(t *testing.T) {
 		keys := map[string]string{}
+		ctrs, sshPorts := map[string]string{}, map[string]int{}
 		for _, name := range []string{"a", "b"} {
 			httpPort, sshPort := freePort(t), freePort(t)
 			args := append([]string{"run", "-d"}, podmanArgs...)
@@ -227,25 +228,39 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 			if _, err := exec.LookPath("ssh-keyscan"); err != nil {
 				t.Skip("ssh-keyscan is not installed on the host (openssh-client)")
 			}
-			var scan []byte
-			for time.Since(start) < 20*time.Second {
-				scan, _ = exec.Command("ssh-keyscan", "-t", "ed25519", "-p", fmt.Sprint(sshPort), "127.0.0.1").Output()
-				if len(scan) > 0 {
-					break
-				}
-				time.Sleep(100 * time.Millisecond)
-			}
-			if !bytes.Contains(scan, []byte("ssh-ed25519 ")) {
-				logs, _ := exec.Command("podman", "logs", ctr).CombinedOutput()
-				t.Fatalf("container %s: ssh-keyscan found no host key\n%s", name, logs)
-			}
-			keys[name] = string(bytes.Fields(scan)[2])
+			keys[name] = hostKey(t, ctr, sshPort)
+			ctrs[name], sshPorts[name] = ctr, sshPort
 			t.Logf("container %s: sshd host key …%s", name, keys[name][len(keys[name])-16:])
 		}
 		if keys["a"] == keys["b"] {
 			t.Errorf("two containers share the ssh host key %s", keys["a"])
 		}
+		// A restarted container keeps its keys: firstboot ran once.
+		podman(t, "restart", ctrs["a"])
+		if k := hostKey(t, ctrs["a"], sshPorts["a"]); k != keys["a"] {
+			t.Errorf("container a changed its host key on restart: …%s, was …%s", k[len(k)-16:], keys["a"][len(keys["a"])-16:])
+		} else {
+			t.Log("container a: same host key after a restart")
+		}
 	})
+}
+
+// hostKey polls sshd on a 127.0.0.1 port with ssh-keyscan for up to 20 s
+// and returns its ed25519 host key.
+func hostKey(t *testing.T, ctr string, port int) string {
+	t.Helper()
+	var scan []byte
+	for start := time.Now(); time.Since(start) < 20*time.Second; time.Sleep(100 * time.Millisecond) {
+		scan, _ = exec.Command("ssh-keyscan", "-t", "ed25519", "-p", fmt.Sprint(port), "127.0.0.1").Output()
+		if len(scan) > 0 {
+			break
+		}
+	}
+	if !bytes.Contains(scan, []byte("ssh-ed25519 ")) {
+		logs, _ := exec.Command("podman", "logs", ctr).CombinedOutput()
+		t.Fatalf("container %s: ssh-keyscan found no host key\n%s", ctr, logs)
+	}
+	return string(bytes.Fields(scan)[2])
 }
 
 // privateKey is a PEM or OpenSSH private key block with its first line of
