@@ -68,12 +68,14 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	if err := x.finish(); err != nil {
 		return nil, err
 	}
+	extracted := time.Since(t)
 	before, err := snapshot(root)
 	if err != nil {
 		return nil, err
 	}
 	c.timings.Assemble = time.Since(t)
-	c.logf("assembled %d layers in %s", len(c.pkgs)+1, c.timings.Assemble.Round(time.Millisecond))
+	c.logf("assembled %d layers in %s (extract %s, snapshot of %d paths %s)", len(c.pkgs)+1, c.timings.Assemble.Round(time.Millisecond),
+		extracted.Round(time.Millisecond), len(before), (c.timings.Assemble - extracted).Round(time.Millisecond))
 
 	sde := c.opts.SourceDateEpoch
 	if sde == 0 {
