@@ -24,6 +24,10 @@ type Universe struct {
 	provOnce sync.Once
 	provErr  error
 	provIdx  map[string][]provider // virtual name -> every version providing it
+
+	baseOnce  sync.Once
+	essential []string // names whose candidate is Essential: yes
+	required  []string // ... or Priority: required
 }
 
 // node is a Package with its parsed version and lazily parsed relations.
@@ -135,24 +139,32 @@ func (u *Universe) Candidate(name string) *Package {
 
 // Essential returns the sorted names whose candidate is Essential: yes.
 func (u *Universe) Essential() []string {
-	return u.namesWhere(func(p *Package) bool { return p.Essential })
+	u.baseSets()
+	return append([]string(nil), u.essential...)
 }
 
 // Required returns the sorted names whose candidate is Essential: yes or
 // Priority: required (mmdebstrap's minbase variant).
 func (u *Universe) Required() []string {
-	return u.namesWhere(func(p *Package) bool { return p.Essential || p.Priority == "required" })
+	u.baseSets()
+	return append([]string(nil), u.required...)
 }
 
-func (u *Universe) namesWhere(f func(*Package) bool) []string {
-	var names []string
-	for name, vs := range u.byName {
-		if f(vs[0].pkg) {
-			names = append(names, name)
+// baseSets computes the Essential and Required name lists once.
+func (u *Universe) baseSets() {
+	u.baseOnce.Do(func() {
+		for name, vs := range u.byName {
+			p := vs[0].pkg
+			if p.Essential {
+				u.essential = append(u.essential, name)
+			}
+			if p.Essential || p.Priority == "required" {
+				u.required = append(u.required, name)
+			}
 		}
-	}
-	sort.Strings(names)
-	return names
+		sort.Strings(u.essential)
+		sort.Strings(u.required)
+	})
 }
 
 // relations parses the node's relation fields once.
