@@ -73,13 +73,20 @@ type SBOMOptions struct {
 
 // PURL is the package URL of a Debian package:
 // pkg:deb/debian/NAME@VERSION?arch=ARCH (without the qualifier when the
-// architecture is unknown).
+// architecture is unknown). Name and version are percent-encoded as the
+// purl specification asks and as syft writes them: every character but
+// letters, digits and "-._~" (an epoch's ':' is %3A, '+' is %2B).
 func PURL(p *Package) string {
-	s := "pkg:deb/debian/" + url.PathEscape(p.Name) + "@" + url.PathEscape(p.Version)
+	s := "pkg:deb/debian/" + purlEscape(p.Name) + "@" + purlEscape(p.Version)
 	if p.Architecture != "" {
-		s += "?arch=" + url.QueryEscape(p.Architecture)
+		s += "?arch=" + purlEscape(p.Architecture)
 	}
 	return s
+}
+
+// purlEscape percent-encodes s for a purl component.
+func purlEscape(s string) string {
+	return strings.ReplaceAll(url.QueryEscape(s), "+", "%20")
 }
 
 // notIDChar is what an SPDXID may not contain.

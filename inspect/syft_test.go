@@ -3,6 +3,7 @@ package inspect_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // lookSyft finds syft in PATH or in GOPATH/bin (`go install
@@ -44,8 +46,18 @@ func TestSyftAgreesWithInspect(t *testing.T) {
 	st := inspecttest.CacheStore(t)
 	es := inspecttest.HostSet(t, st, resolve.Request{Install: []string{"nginx", "openssh-server"}})
 	idx := &mirror.Index{Format: mirror.IndexFormat, Packages: es}
+	// With compose's layer budget and with one of 40, which merges the
+	// essential set and runs of packages into group layers.
+	for _, max := range []int{0, 40} {
+		t.Run(fmt.Sprintf("max-layers-%d", max), func(t *testing.T) { syftAgrees(t, syft, st, idx, max) })
+	}
+}
+
+// syftAgrees composes the request of idx with a layer budget and
+// compares syft's packages and purls with inspect's.
+func syftAgrees(t *testing.T, syft string, st *store.Store, idx *mirror.Index, max int) {
 	out := t.TempDir()
-	if _, err := compose.Compose(context.Background(), compose.Options{Index: idx,
+	if _, err := compose.Compose(context.Background(), compose.Options{Index: idx, MaxLayers: max,
 		Request: resolve.Request{Install: []string{"nginx", "openssh-server"}}, Store: st,
 		Output: compose.Output{Kind: "oci", Path: out, Tag: "web"}}); err != nil {
 		t.Fatal(err)
