@@ -116,7 +116,8 @@ func TestWhichAndDiffCommands(t *testing.T) {
 	}
 }
 
-// TestWhichRegistry: which over every tag of a registry repository.
+// TestWhichRegistry: which over every tag of a registry repository, and
+// an SBOM of a registry image; neither fetches a layer.
 func TestWhichRegistry(t *testing.T) {
 	reg := inspecttest.StartRegistry(t)
 	dir := filepath.Join(t.TempDir(), "store")
@@ -140,6 +141,10 @@ func TestWhichRegistry(t *testing.T) {
 	out, errOut, code = run(t, "which", "--registry", proxy.Addr+"/apps/edge", "libedge1>=2.0")
 	if code != 0 || !strings.Contains(out, "/apps/edge:v2") || strings.Contains(out, ":v1") {
 		t.Errorf("which --registry: exit %d\n%s\n%s", code, out, errOut)
+	}
+	out, errOut, code = run(t, "inspect", "--store", dir, "--sbom", "spdx-json", "docker://"+proxy.Addr+"/apps/edge:v2")
+	if code != 0 || !strings.Contains(out, `"referenceLocator": "pkg:deb/debian/libedge1@2.0?arch=`) {
+		t.Errorf("inspect --sbom of a registry image: exit %d\n%s\n%s", code, out, errOut)
 	}
 	for _, r := range proxy.Requests() {
 		for _, l := range ls {
