@@ -43,6 +43,9 @@ type UpdateOptions struct {
 	// (0: compose's defaults).
 	MaxLayers       int
 	SourceDateEpoch int64
+	// Recommends follows Recommends when the request is inferred (the
+	// image was composed with --install-recommends).
+	Recommends bool
 	// Logf, if set, receives progress lines (compose's too).
 	Logf func(format string, args ...any)
 }
@@ -122,8 +125,8 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 	case r != nil:
 		req, res.RequestFrom = *r, "label"
 	default:
-		req = Request{MaxLayers: opts.MaxLayers, SourceDateEpoch: opts.SourceDateEpoch}
-		req.Install, res.RequestFrom = inferVerified(old, res.Origin, opts.Index, native, logf)
+		req = Request{MaxLayers: opts.MaxLayers, SourceDateEpoch: opts.SourceDateEpoch, Recommends: opts.Recommends}
+		req.Install, res.RequestFrom = inferVerified(old, res.Origin, opts.Index, native, opts.Recommends, logf)
 	}
 	if res.RequestFrom != "label" {
 		req.Cmd = cmdOf(old)
@@ -229,7 +232,7 @@ func findEntry(ix *mirror.Index, p *Package) *mirror.Entry {
 // from is known, checks that it resolves to exactly the image's packages
 // there, adding what the resolution misses (packages in a dependency
 // cycle no leaf reaches) until it does.
-func inferVerified(old *Image, origin, latest *mirror.Index, native string, logf func(string, ...any)) ([]string, string) {
+func inferVerified(old *Image, origin, latest *mirror.Index, native string, recommends bool, logf func(string, ...any)) ([]string, string) {
 	meta := func(p *Package) *mirror.Entry {
 		if origin != nil {
 			return findEntry(origin, p)
@@ -251,7 +254,7 @@ func inferVerified(old *Image, origin, latest *mirror.Index, native string, logf
 		return install, "inferred"
 	}
 	for range 5 {
-		missing, extra, err := resolveSame(origin, install, false, old, native)
+		missing, extra, err := resolveSame(origin, install, recommends, old, native)
 		if err != nil {
 			logf("the inferred request does not resolve over the image's index: %v", err)
 			return install, "inferred"

@@ -16,11 +16,11 @@ import (
 
 func newUpdate() *cobra.Command {
 	var (
-		storeDir, indexRef, tag string
-		only, request           []string
-		maxLayers               int
-		sde                     int64
-		asJSON, quiet           bool
+		storeDir, indexRef, tag   string
+		only, request             []string
+		maxLayers                 int
+		sde                       int64
+		asJSON, quiet, recommends bool
 	)
 	cmd := &cobra.Command{
 		Use:   "update [--store DIR] [--index latest|DATE|REF] [--only PKG...] [--tag TAG] IMAGE",
@@ -79,8 +79,9 @@ bytes a push over the old image would upload.`,
 				},
 			}
 			if len(request) > 0 {
-				opts.Request = &inspect.Request{Install: request}
+				opts.Request = &inspect.Request{Install: request, Recommends: recommends}
 			}
+			opts.Recommends = recommends
 			if !quiet {
 				opts.Logf = func(format string, a ...any) {
 					fmt.Fprintf(cmd.ErrOrStderr(), "update: "+format+"\n", a...)
@@ -120,6 +121,7 @@ bytes a push over the old image would upload.`,
 	f.StringVar(&tag, "tag", "", "tag of the updated image (default: the image's own, replaced)")
 	f.IntVar(&maxLayers, "max-layers", compose.DefaultMaxLayers, "layer budget, when the image records none")
 	f.Int64Var(&sde, "source-date-epoch", 0, "the image's time, when the image records none (default: the newest file time in its packages)")
+	f.BoolVar(&recommends, "install-recommends", false, "follow Recommends, when the image records no request (as compose --install-recommends did)")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the result")
 	return cmd
