@@ -157,8 +157,13 @@ func TestOracleApt(t *testing.T) {
 		{"base-essential nginx+openssh-server", Request{Install: []string{"nginx", "openssh-server"}, Base: BaseEssential}, 106},
 		{"base-required nginx", Request{Install: []string{"nginx"}, Base: BaseRequired}, 0},
 		{"base-none openssh-server", Request{Install: []string{"openssh-server"}, Base: BaseNone}, 0},
+		{"git", Request{Install: []string{"git"}}, 0},
+		{"build-essential", Request{Install: []string{"build-essential"}}, 0},
+		{"mailutils (virtual mail-transport-agent)", Request{Install: []string{"mailutils"}}, 0},
+		{"postgresql", Request{Install: []string{"postgresql"}}, 0},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel() // also exercises concurrent Resolve calls on one Universe
 			r := compareWithApt(t, u, tc.req)
 			if tc.want != 0 && isBookworm(u) && len(r.Packages) != tc.want {
 				t.Errorf("got %d packages, research measured %d on bookworm", len(r.Packages), tc.want)
@@ -223,4 +228,36 @@ func TestOracleSample(t *testing.T) {
 func firstLine(s string) string {
 	s, _, _ = strings.Cut(s, "\n")
 	return s
+}
+
+// TestOracleAptPin pins an older libssl3 (the universe merges the release
+// and the security suite) under curl and checks that apt and Resolve agree,
+// whether both install it or both refuse.
+func TestOracleAptPin(t *testing.T) {
+	u := needHostUniverse(t)
+	vs := u.Versions("libssl3")
+	if len(vs) < 2 {
+		t.Skip("libssl3 has a single version in this universe")
+	}
+	pin := "libssl3=" + vs[len(vs)-1].Version
+	req := Request{Install: []string{"curl", pin}}
+	r, rerr := u.Resolve(req)
+	apt, aerr := aptInstalls(t, u.Arch(), append(u.BaseNames(req.Base), req.Install...), false)
+	switch {
+	case rerr != nil && aerr != nil:
+		t.Logf("%s: both refuse; resolve: %v", pin, rerr)
+	case rerr != nil:
+		t.Fatalf("%s: apt installs %d packages, Resolve fails: %v", pin, len(apt), rerr)
+	case aerr != nil:
+		t.Fatalf("%s: apt fails, Resolve gives %d packages: %v", pin, len(r.Packages), firstLine(aerr.Error()))
+	default:
+		onlyApt, onlyUs, ver := diffSets(apt, r)
+		t.Logf("%s: apt %d, resolve %d", pin, len(apt), len(r.Packages))
+		if len(onlyApt)+len(onlyUs)+len(ver) > 0 {
+			t.Errorf("only apt %v, only resolve %v, versions %v", onlyApt, onlyUs, ver)
+		}
+		if got := r.Lookup("libssl3"); got == nil || got.Version != vs[len(vs)-1].Version {
+			t.Errorf("libssl3 is %v, want the pinned %s", got, vs[len(vs)-1].Version)
+		}
+	}
 }
