@@ -18,8 +18,10 @@ const Hostname = "localhost"
 // before it chroots: it sets the fixed host name in the new UTS namespace
 // and gives the root a minimal /dev on a tmpfs that lives only as long as
 // the mount namespace. /proc is mounted by unshare (--mount-proc) and shows
-// the new pid namespace only; /sys is not mounted, so nothing reads the
-// machine's identity (DMI product UUID) from it.
+// the new pid namespace only (its sys/ read-only, sysrq-trigger hidden);
+// /sys is not mounted, so nothing reads the machine's identity (DMI
+// product UUID) from it. The command runs with a reduced capability
+// bounding set (sandboxCaps), through setpriv(1) from util-linux.
 const sandboxSetup = `set -e
 R=$1; H=$2; shift 2
 printf %s "$H" > /proc/sys/kernel/hostname
@@ -36,8 +38,22 @@ ln -s /proc/self/fd/1 "$R/dev/stdout"
 ln -s /proc/self/fd/2 "$R/dev/stderr"
 mkdir -m 755 "$R/dev/pts"
 mkdir -m 1777 "$R/dev/shm"
-exec chroot "$R" "$@"
+mount --bind "$R/proc/sys" "$R/proc/sys"
+mount -o remount,bind,ro "$R/proc/sys" "$R/proc/sys"
+if [ -e "$R/proc/sysrq-trigger" ]; then mount --bind /dev/null "$R/proc/sysrq-trigger"; fi
+exec setpriv --bounding-set ` + sandboxCaps + ` chroot "$R" "$@"
 `
+
+// sandboxCaps is the capability bounding set of maintainer scripts:
+// Docker's default set (plus CAP_NET_RAW's neighbours it already has), so
+// a script cannot mount, load modules, change the clock or reach raw
+// devices; /proc/sys is read-only, so the host's non-namespaced sysctls
+// stay untouched. Scripts still run as root in a chroot: packages are
+// trusted (verified against the archive's signature), the sandbox keeps
+// their side effects in, it is not a security boundary against a hostile
+// package.
+const sandboxCaps = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+setuid,+setpcap," +
+	"+net_bind_service,+net_raw,+sys_chroot,+mknod,+audit_write,+setfcap"
 
 // sandbox runs commands chrooted into a root, in new mount, pid, uts, ipc
 // and net namespaces (unshare(1) from util-linux), with a fixed host name,
