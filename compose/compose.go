@@ -165,6 +165,11 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		}
 	}
 
+	labels := map[string]string{
+		LabelPackages: packagesLabel(c.pkgs),
+		LabelHooks:    strings.Join(hookNames, ","),
+		LabelCompose:  fmt.Sprint(FormatVersion),
+	}
 	created := time.Unix(rec.SourceDateEpoch, 0).UTC()
 	cfg := v1.ConfigFile{
 		Architecture: arch, Variant: variant, OS: "linux",
@@ -173,11 +178,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 			Env:        []string{"PATH=" + DefaultPath},
 			Entrypoint: []string{firstboot.EntrypointPath},
 			Cmd:        cmd,
-			Labels: map[string]string{
-				LabelPackages: packagesLabel(c.pkgs),
-				LabelHooks:    strings.Join(hookNames, ","),
-				LabelCompose:  fmt.Sprint(FormatVersion),
-			},
+			Labels:     labels,
 		},
 		RootFS: v1.RootFS{Type: "layers", DiffIDs: diffIDs},
 	}
@@ -218,12 +219,26 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	return img, nil
 }
 
-// packageAnnotations annotate a package's own layer in the manifest.
+// packageAnnotations annotate a package's own layer in the manifest, as
+// convert annotates it in the store: name, version, architecture, source
+// (the index's Source field, "NAME" or "NAME (VERSION)"; the package's
+// name when empty) and the .deb's SHA256.
 func packageAnnotations(e mirror.Entry) map[string]string {
-	return map[string]string{
+	a := map[string]string{
 		convert.AnnotationPackage: e.Package, convert.AnnotationVersion: e.Version,
-		convert.AnnotationArchitecture: e.Architecture,
+		convert.AnnotationArchitecture: e.Architecture, convert.AnnotationSource: sourceOf(e),
 	}
+	if e.DebSHA256 != "" {
+		a[convert.AnnotationDebSHA256] = e.DebSHA256
+	}
+	return a
+}
+
+func sourceOf(e mirror.Entry) string {
+	if e.Source == "" {
+		return e.Package
+	}
+	return e.Source
 }
 
 // DefaultTag names an image after its request: compose-nginx-openssh-server;

@@ -20,7 +20,19 @@ import (
 const (
 	AnnotationGroup         = "org.deb2fs.group"    // the group's name
 	AnnotationGroupPackages = "org.deb2fs.packages" // NAME=VERSION,… of its members
+	// AnnotationGroupMembers is a JSON array of the members: package,
+	// version, architecture, source, debSHA256.
+	AnnotationGroupMembers = "org.deb2fs.group.members"
 )
+
+// groupMember is one entry of AnnotationGroupMembers.
+type groupMember struct {
+	Package      string `json:"package"`
+	Version      string `json:"version"`
+	Architecture string `json:"architecture"`
+	Source       string `json:"source"`
+	DebSHA256    string `json:"debSHA256,omitempty"`
+}
 
 // layerGroup is one layer of the image holding one or more packages.
 type layerGroup struct {
@@ -120,12 +132,18 @@ func groupLayer(storeDir string, g layerGroup) (v1.Descriptor, v1.Hash, error) {
 	h := sha256.New()
 	fmt.Fprintf(h, "deb2fs group %d\n", FormatVersion)
 	var names []string
+	var members []groupMember
 	for _, e := range g.members {
 		fmt.Fprintf(h, "%s\n", e.Layer.Digest)
 		names = append(names, e.Package+"="+e.Version)
+		members = append(members, groupMember{e.Package, e.Version, e.Architecture, sourceOf(e), e.DebSHA256})
 	}
 	key := hex.EncodeToString(h.Sum(nil))
-	ann := map[string]string{AnnotationGroup: g.name, AnnotationGroupPackages: strings.Join(names, ",")}
+	detail, err := json.Marshal(members)
+	if err != nil {
+		return v1.Descriptor{}, v1.Hash{}, err
+	}
+	ann := map[string]string{AnnotationGroup: g.name, AnnotationGroupPackages: strings.Join(names, ","), AnnotationGroupMembers: string(detail)}
 	rec := filepath.Join(storeDir, "deb2fs", "compose", "groups", key+".json")
 	var r groupRecord
 	if data, err := os.ReadFile(rec); err == nil && json.Unmarshal(data, &r) == nil && haveBlob(storeDir, r.Layer.Digest, r.Layer.Size) {
