@@ -170,6 +170,9 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		LabelHooks:    strings.Join(hookNames, ","),
 		LabelCompose:  fmt.Sprint(FormatVersion),
 	}
+	if r := c.opts.recordedRequest(); r != "" {
+		labels[LabelRequest] = r
+	}
 	created := time.Unix(rec.SourceDateEpoch, 0).UTC()
 	cfg := v1.ConfigFile{
 		Architecture: arch, Variant: variant, OS: "linux",

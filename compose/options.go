@@ -49,6 +49,10 @@ type Options struct {
 	// NoCache makes compose configure again even when the configure layer
 	// of the same inputs is cached (the result replaces the cache entry).
 	NoCache bool
+	// Recorded, if set, is recorded in the image's LabelRequest instead of
+	// the request derived from Request and the options: `deb2fs update
+	// --only` resolves a request with pins but records the user's.
+	Recorded *RecordedRequest
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
 }

@@ -10,23 +10,10 @@ import (
 	"github.com/deb2fs/deb2fs/mirror"
 )
 
-// Request is what an image was composed from: the packages asked for and
-// the options that change the result. Compose does not record it yet;
-// an image that carries it as JSON in the LabelRequest label is updated
-// from it, any other from an inferred request (InferRequest).
-type Request struct {
-	// Install are the packages asked for: NAME or NAME=VERSION.
-	Install []string `json:"install"`
-	// Recommends followed Recommends (--install-recommends).
-	Recommends bool `json:"recommends,omitempty"`
-	// MaxLayers is the layer budget; 0 means compose's default.
-	MaxLayers int `json:"maxLayers,omitempty"`
-	// SourceDateEpoch is the time asked for; 0 means derived from the
-	// layers.
-	SourceDateEpoch int64 `json:"sourceDateEpoch,omitempty"`
-	// Cmd is the command asked for; nil means compose's default.
-	Cmd []string `json:"cmd,omitempty"`
-}
+// Request is what an image was composed from, as compose records it in
+// the LabelRequest label; an image without it is updated from an inferred
+// request (InferRequest).
+type Request = compose.RecordedRequest
 
 // RequestOf returns the request recorded in the image's LabelRequest
 // label, or nil when it has none.

@@ -142,7 +142,9 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 
 	idx := opts.Index
 	install := req.Install
+	var recorded *compose.RecordedRequest
 	if len(opts.Only) > 0 {
+		recorded = &req // the image records the user's request, not the pins
 		if idx, install, err = pinOthers(old, res.Origin, opts.Index, req.Install, opts.Only); err != nil {
 			return nil, err
 		}
@@ -151,7 +153,7 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 		Index: idx, Request: resolveRequest(install, req.Recommends),
 		Store: opts.Store, Output: out,
 		SourceDateEpoch: req.SourceDateEpoch, MaxLayers: req.MaxLayers, Cmd: req.Cmd,
-		Logf: opts.Logf,
+		Recorded: recorded, Logf: opts.Logf,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update: %w", err)

@@ -73,8 +73,8 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("update: %s (compose %s)", res.Duration.Round(time.Millisecond), res.Composed.Timings)
-	if res.RequestFrom != "inferred, verified" || strings.Join(res.Request.Install, " ") != "hello" {
-		t.Errorf("request %q from %q, want hello, inferred and verified", res.Request.Install, res.RequestFrom)
+	if res.RequestFrom != "label" || strings.Join(res.Request.Install, " ") != "hello" {
+		t.Errorf("request %q from %q, want hello from the image's label", res.Request.Install, res.RequestFrom)
 	}
 	if res.Origin != idx1 {
 		t.Error("the image's index was not recognised")
