@@ -19,6 +19,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -51,6 +52,7 @@ func needPodman(t *testing.T) {
 	if _, err := lookPodman(); err != nil {
 		t.Skip(err)
 	}
+	fixtures.LockPodman(t)
 }
 
 // lowerTempDir is a temporary directory with a lower-case path: podman

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 )
@@ -92,6 +93,7 @@ func TestComposeLayerBudget(t *testing.T) {
 	if _, err := lookPodman(); err != nil {
 		t.Skip(err)
 	}
+	fixtures.LockPodman(t)
 	id := pull(t, out, "budget-40")
 	if got := podmanRun(t, id, "sh", "-c", "dpkg --audit; dpkg --verify; dpkg-query -W -f '${db:Status-Abbrev}\n' | sort | uniq -c"); strings.TrimSpace(got) != fmt.Sprintf("%d ii", len(es)) {
 		t.Errorf("grouped image: dpkg --audit, --verify and status gave:\n%s", got)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -52,6 +53,7 @@ func TestOutputsReadable(t *testing.T) {
 	if _, err := lookPodman(); err != nil {
 		t.Skip(err)
 	}
+	fixtures.LockPodman(t)
 	loaded := podman(t, "load", "-q", "-i", archive)
 	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", "deb2fs/readers:latest").Run() })
 	t.Logf("podman load: %s", strings.TrimSpace(loaded))

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -79,6 +80,7 @@ func TestPushRegistry(t *testing.T) {
 	if _, err := lookPodman(); err != nil {
 		t.Skip(err)
 	}
+	fixtures.LockPodman(t)
 	ref := fmt.Sprintf("%s/deb2fs/test:1", addr)
 	podman(t, "pull", "-q", "--tls-verify=false", ref)
 	t.Cleanup(func() { exec.Command("podman", "rmi", "-f", ref).Run() })
