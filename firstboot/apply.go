@@ -8,8 +8,9 @@ import (
 )
 
 // Apply prepares a configured root for sealing: for each hook it removes
-// (or empties) the per-instance files, and it installs the entrypoint and
-// the hooks' first-run scripts. It returns the root-relative paths it
+// (or empties) the per-instance files, and it installs the entrypoint, the
+// hooks' first-run scripts and, when the root holds systemd, the unit that
+// runs them at boot, enabled. It returns the root-relative paths it
 // removed or emptied. Every file Apply writes has mode 0755 or 0644, root
 // owned; its mtime is left to the caller's normalisation.
 func Apply(root string, hs []Hook) ([]string, error) {
@@ -55,6 +56,9 @@ func Apply(root string, hs []Hook) ([]string, error) {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
 			return nil, err
 		}
+	}
+	if err := installUnit(root); err != nil {
+		return nil, err
 	}
 	return touched, nil
 }

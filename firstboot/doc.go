@@ -10,6 +10,7 @@
 // /usr/lib/deb2fs/firstboot ([EntrypointPath]), which runs the hooks once
 // per container, records that, and execs the command.
 //
-// This is the minimal set that keeps secrets out and lets sshd start;
-// docs/firstboot.md lists what is left.
+// Images that boot systemd also get a unit, enabled in sysinit.target,
+// that runs the same entrypoint before any service starts.
+// docs/firstboot.md lists the hooks.
 package firstboot

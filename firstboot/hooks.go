@@ -1,10 +1,14 @@
 package firstboot
 
-import "sort"
+import (
+	"path"
+	"strings"
+)
 
-// Version identifies the hooks and the entrypoint: it is part of the
-// compose cache key, so changing a hook remakes every configure layer.
-const Version = 1
+// Version identifies the hooks, the entrypoint and the systemd unit: it
+// is part of the compose cache key, so changing a hook remakes every
+// configure layer.
+const Version = 2
 
 // Hook is one kind of per-instance state.
 type Hook struct {
@@ -18,25 +22,86 @@ type Hook struct {
 	Remove []string
 	// Empty are files truncated to zero length if they exist.
 	Empty []string
-	// Script is the shell script run once when a container first starts.
+	// Script is the shell script run once when a container first starts
+	// (under set -e).
 	Script string
 }
 
-// hooks is the registry, sorted by name.
+// hooks is the registry, in the order the first-run scripts run:
+// machine-id first (D-Bus copies it), then the others by name. The paths
+// and commands are those of the packages' maintainer scripts (Debian 12;
+// research/debian.md §4).
 var hooks = []Hook{
 	{
 		Name: "machine-id",
-		// machine-id(5): an image ships /etc/machine-id empty; D-Bus keeps a
-		// copy that must not be shared either.
-		Empty:  []string{"etc/machine-id"},
-		Remove: []string{"var/lib/dbus/machine-id"},
+		// machine-id(5): an image ships /etc/machine-id empty; systemd
+		// (or this hook, without systemd) fills it at first boot.
+		Empty: []string{"etc/machine-id"},
 		Script: `if [ -f /etc/machine-id ] && [ ! -s /etc/machine-id ]; then
 	tr -d '-' < /proc/sys/kernel/random/uuid > /etc/machine-id
 fi
-if [ -d /var/lib/dbus ] && [ ! -e /var/lib/dbus/machine-id ] && [ -s /etc/machine-id ]; then
-	ln -s /etc/machine-id /var/lib/dbus/machine-id
-fi
 `,
+	},
+	{
+		// dbus-daemon's postinst runs dbus-uuidgen --ensure, which copies
+		// /etc/machine-id when it is valid, else makes an id of its own.
+		Name:     "dbus",
+		Packages: []string{"dbus", "dbus-daemon"},
+		Remove:   []string{"var/lib/dbus/machine-id"},
+		Script:   "mkdir -p /var/lib/dbus\ndbus-uuidgen --ensure\n",
+	},
+	{
+		Name:     "bind9",
+		Packages: []string{"bind9"},
+		Remove:   []string{"etc/bind/rndc.key"},
+		Script: `rndc-confgen -a
+chown bind:bind /etc/bind/rndc.key
+chmod 0640 /etc/bind/rndc.key
+`,
+	},
+	{
+		Name:     "courier-imap",
+		Packages: []string{"courier-imap"},
+		Remove:   []string{"etc/courier/imapd.pem"},
+		Script: `mkimapdcert
+chmod 0640 /etc/courier/imapd.pem
+chown root:courier /etc/courier/imapd.pem
+`,
+	},
+	{
+		Name:     "dropbear",
+		Packages: []string{"dropbear", "dropbear-run"},
+		Remove:   []string{"etc/dropbear/dropbear_*_host_key"},
+		Script: `for t in rsa ecdsa ed25519; do
+	[ -e /etc/dropbear/dropbear_${t}_host_key ] || dropbearkey -t $t -f /etc/dropbear/dropbear_${t}_host_key
+done
+`,
+	},
+	{
+		// ejabberd's preinst makes a self-signed certificate and key in
+		// one file, for the host's name.
+		Name:     "ejabberd",
+		Packages: []string{"ejabberd"},
+		Remove:   []string{"etc/ejabberd/ejabberd.pem"},
+		Script: `openssl req -new -x509 -days 365 -nodes -subj "/O=ejabberd/CN=$(hostname -f 2>/dev/null || hostname)" \
+	-out /etc/ejabberd/ejabberd.pem -keyout /etc/ejabberd/ejabberd.pem
+chown root:ejabberd /etc/ejabberd/ejabberd.pem
+chmod 0640 /etc/ejabberd/ejabberd.pem
+`,
+	},
+	{
+		Name:     "munge",
+		Packages: []string{"munge"},
+		Remove:   []string{"etc/munge/munge.key"},
+		Script: `su munge -s /bin/sh -c 'mungekey -c'
+chmod 0400 /etc/munge/munge.key
+`,
+	},
+	{
+		Name:     "nsd",
+		Packages: []string{"nsd"},
+		Remove:   []string{"etc/nsd/nsd_server.*", "etc/nsd/nsd_control.*"},
+		Script:   "nsd-control-setup\n",
 	},
 	{
 		Name:     "openssh-server",
@@ -45,6 +110,17 @@ fi
 		Script:   "ssh-keygen -A\n",
 	},
 	{
+		Name:     "rabbitmq-server",
+		Packages: []string{"rabbitmq-server"},
+		Remove:   []string{"var/lib/rabbitmq/.erlang.cookie"},
+		Script: `(umask 077; openssl rand -base64 -out /var/lib/rabbitmq/.erlang.cookie 42)
+chmod 0400 /var/lib/rabbitmq/.erlang.cookie
+chown rabbitmq:rabbitmq /var/lib/rabbitmq/.erlang.cookie
+`,
+	},
+	{
+		// The certificate's hash link (/etc/ssl/certs/HASH.0) dangles
+		// once the certificate is gone; Apply removes it.
 		Name:     "ssl-cert",
 		Packages: []string{"ssl-cert"},
 		Remove: []string{
@@ -53,10 +129,20 @@ fi
 		},
 		Script: "make-ssl-cert generate-default-snakeoil --force-overwrite\n",
 	},
+	{
+		// xrdp's cert.pem and key.pem link to the snakeoil pair, which
+		// the ssl-cert hook makes (xrdp depends on ssl-cert).
+		Name:     "xrdp",
+		Packages: []string{"xrdp"},
+		Remove:   []string{"etc/xrdp/rsakeys.ini"},
+		Script: `xrdp-keygen xrdp auto
+chown xrdp /etc/xrdp/rsakeys.ini
+`,
+	},
 }
 
 // Hooks returns the hooks that apply to an image holding the named
-// packages, sorted by name.
+// packages, in the order their first-run scripts run.
 func Hooks(packages []string) []Hook {
 	have := map[string]bool{}
 	for _, p := range packages {
@@ -72,6 +158,34 @@ func Hooks(packages []string) []Hook {
 			out = append(out, h)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out
+}
+
+// Covering names the hook among hs that removes or empties the
+// root-relative path rel (a file it matches, one below a directory it
+// matches, or a dangling link in a directory it removes files from), or
+// "" when none does.
+func Covering(hs []Hook, rel string) string {
+	for _, h := range hs {
+		for _, p := range h.Empty {
+			if p == rel {
+				return h.Name
+			}
+		}
+		for _, pat := range h.Remove {
+			for r := rel; r != "." && r != "/"; r = path.Dir(r) {
+				if ok, _ := path.Match(pat, r); ok {
+					return h.Name
+				}
+			}
+		}
+	}
+	for _, h := range hs {
+		for _, pat := range h.Remove {
+			if path.Dir(pat) == path.Dir(rel) && strings.HasSuffix(rel, ".0") {
+				return h.Name
+			}
+		}
+	}
+	return ""
 }
