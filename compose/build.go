@@ -35,8 +35,62 @@ var transient = []string{
 
 // build makes the configure layer: it materialises the union of base and
 // package layers in a scratch root, configures it and writes the
-// difference as a blob into the store.
+// difference as a blob into the store. With Options.CheckInstanceState it
+// configures a second root too and compares them (buildChecked).
 func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord, error) {
+	if c.opts.CheckInstanceState {
+		return c.buildChecked(ctx, base)
+	}
+	cf, err := c.configureRoot(ctx, base, configureRun{timings: &c.timings})
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(cf.root)
+	c.configureOutput = cf.output
+	t := time.Now()
+	if err := removeTransient(cf.root); err != nil {
+		return nil, err
+	}
+	if _, err := firstboot.Apply(cf.root, firstboot.Hooks(c.names())); err != nil {
+		return nil, err
+	}
+	rec, err := c.capture(cf)
+	if err != nil {
+		return nil, err
+	}
+	c.timings.Capture = time.Since(t)
+	return rec, nil
+}
+
+// configured is a scratch root after dpkg --configure --pending, before
+// anything is removed from it.
+type configured struct {
+	root   string
+	before map[string]fileState // the union of the layers, before any script ran
+	sde    int64
+	output []byte // what dpkg printed
+}
+
+// configureRun is what sets one configure run apart from another.
+type configureRun struct {
+	hostname string   // the sandbox's host name; "" means Hostname
+	bootID   string   // the boot id scripts see; "" leaves the kernel's
+	timings  *Timings // where the step times go; nil: nowhere
+	// gate, if set, is called right before the first maintainer script;
+	// an error stops the run.
+	gate func() error
+	// label prefixes the log lines.
+	label string
+}
+
+// configureRoot assembles the layers in a new scratch root and runs every
+// preinst and dpkg --configure --pending in it. The caller removes the
+// root; on error it is removed already.
+func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run configureRun) (_ *configured, err error) {
+	tm := run.timings
+	if tm == nil {
+		tm = &Timings{}
+	}
 	work := c.opts.WorkDir
 	if work == "" {
 		work = defaultWorkDir()
@@ -46,7 +100,11 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(root)
+	defer func() {
+		if err != nil {
+			os.RemoveAll(root)
+		}
+	}()
 	if err := os.Chmod(root, 0o755); err != nil {
 		return nil, err
 	}
@@ -73,9 +131,9 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	if err != nil {
 		return nil, err
 	}
-	c.timings.Assemble = time.Since(t)
-	c.logf("assembled %d layers in %s (extract %s, snapshot of %d paths %s)", len(c.pkgs)+1, c.timings.Assemble.Round(time.Millisecond),
-		extracted.Round(time.Millisecond), len(before), (c.timings.Assemble - extracted).Round(time.Millisecond))
+	tm.Assemble = time.Since(t)
+	c.logf("%sassembled %d layers in %s (extract %s, snapshot of %d paths %s)", run.label, len(c.pkgs)+1, tm.Assemble.Round(time.Millisecond),
+		extracted.Round(time.Millisecond), len(before), (tm.Assemble - extracted).Round(time.Millisecond))
 
 	sde := c.opts.SourceDateEpoch
 	if sde == 0 {
@@ -83,7 +141,6 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	}
 
 	// Preinst.
-	t = time.Now()
 	if _, err := mergeStatus(root); err != nil {
 		return nil, err
 	}
@@ -94,44 +151,54 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	if err != nil {
 		return nil, err
 	}
-	sb := &sandbox{root: root, env: baseEnv(sde)}
+	if run.gate != nil {
+		if err := run.gate(); err != nil {
+			return nil, err
+		}
+	}
+	t = time.Now()
+	sb := &sandbox{root: root, env: baseEnv(sde), hostname: run.hostname, bootID: run.bootID}
 	n, err := runPreinsts(ctx, sb, order, c.versionOf("dpkg"))
 	if err != nil {
 		return nil, err
 	}
-	c.timings.Preinst = time.Since(t)
-	c.logf("ran %d preinst scripts in %s", n, c.timings.Preinst.Round(time.Millisecond))
+	tm.Preinst = time.Since(t)
+	c.logf("%sran %d preinst scripts in %s", run.label, n, tm.Preinst.Round(time.Millisecond))
 
 	// Configure.
 	t = time.Now()
-	if out, err := runConfigure(ctx, sb); err != nil {
+	out, err := runConfigure(ctx, sb)
+	if err != nil {
 		return nil, err
-	} else {
-		c.configureOutput = out
 	}
-	c.timings.Configure = time.Since(t)
-	c.logf("dpkg --configure --pending: %s", c.timings.Configure.Round(time.Millisecond))
+	tm.Configure = time.Since(t)
+	c.logf("%sdpkg --configure --pending: %s", run.label, tm.Configure.Round(time.Millisecond))
+	return &configured{root: root, before: before, sde: sde, output: out}, nil
+}
 
-	// Capture.
-	t = time.Now()
+// removeTransient removes the transient files from a configured root.
+func removeTransient(root string) error {
 	for _, pat := range transient {
 		matches, _ := filepath.Glob(filepath.Join(root, pat))
 		for _, m := range matches {
 			if err := os.RemoveAll(m); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	if _, err := firstboot.Apply(root, firstboot.Hooks(c.names())); err != nil {
-		return nil, err
-	}
-	changes, err := diff(root, before)
+	return nil
+}
+
+// capture writes the difference between a configured root and the union
+// of its layers as the configure layer, a blob in the store.
+func (c *composer) capture(cf *configured) (*cacheRecord, error) {
+	changes, err := diff(cf.root, cf.before)
 	if err != nil {
 		return nil, err
 	}
 	var diffID v1.Hash
 	desc, err := writeBlob(c.storeDir, func(w io.Writer) (v1.Descriptor, error) {
-		d, id, err := writeChanges(w, root, changes, time.Unix(sde, 0))
+		d, id, err := writeChanges(w, cf.root, changes, time.Unix(cf.sde, 0))
 		diffID = id
 		return d, err
 	})
@@ -139,9 +206,8 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 		return nil, fmt.Errorf("configure layer: %w", err)
 	}
 	desc.MediaType = types.OCILayer
-	c.timings.Capture = time.Since(t)
-	c.logf("configure layer: %d entries, %d bytes, %s", len(changes), desc.Size, c.timings.Capture.Round(time.Millisecond))
-	return &cacheRecord{Layer: desc, DiffID: diffID, SourceDateEpoch: sde}, nil
+	c.logf("configure layer: %d entries, %d bytes", len(changes), desc.Size)
+	return &cacheRecord{Layer: desc, DiffID: diffID, SourceDateEpoch: cf.sde}, nil
 }
 
 // mayReplace reports whether package later declares Replaces on package

@@ -29,6 +29,9 @@ type cacheRecord struct {
 	Layer           v1.Descriptor `json:"layer"`
 	DiffID          v1.Hash       `json:"diffID"`
 	SourceDateEpoch int64         `json:"sourceDateEpoch"`
+	// InstanceState is the differential check's result, if it ran when
+	// the layer was made.
+	InstanceState *InstanceState `json:"instanceState,omitempty"`
 }
 
 // cacheKey hashes every input of the configure layer: compose's and the

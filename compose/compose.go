@@ -101,7 +101,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 
 	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch)
 	rec, cached := lookupCache(c.storeDir, key)
-	if cached && !opts.NoCache {
+	if cached && !opts.NoCache && (!opts.CheckInstanceState || rec.InstanceState != nil) {
 		c.logf("configure layer %s from the cache", rec.Layer.Digest)
 	} else {
 		cached = false
@@ -114,6 +114,12 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		}
 	}
 
+	if opts.CheckInstanceState {
+		if err := c.instanceVerdict(rec.InstanceState); err != nil {
+			return nil, fmt.Errorf("compose: %w", err)
+		}
+	}
+
 	t = time.Now()
 	img, err := c.write(base, baseDiffID, rec)
 	if err != nil {
@@ -122,6 +128,9 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	c.timings.Write += time.Since(t)
 	c.timings.Total = time.Since(start)
 	img.Cached = cached
+	if opts.CheckInstanceState {
+		img.InstanceState = rec.InstanceState
+	}
 	img.Timings = c.timings
 	return img, nil
 }

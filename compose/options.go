@@ -49,6 +49,15 @@ type Options struct {
 	// NoCache makes compose configure again even when the configure layer
 	// of the same inputs is cached (the result replaces the cache entry).
 	NoCache bool
+	// CheckInstanceState configures twice, with different host names,
+	// boot ids, entropy and clocks, and compares the configure layers
+	// (see InstanceState): compose fails with an *InstanceStateError when
+	// a path differs that no firstboot hook handles. The result is cached
+	// with the configure layer.
+	CheckInstanceState bool
+	// AllowInstanceState makes unknown per-instance state a warning (in
+	// Image.InstanceState and the log) instead of an error.
+	AllowInstanceState bool
 	// Recorded, if set, is recorded in the image's LabelRequest instead of
 	// the request derived from Request and the options: `deb2fs update
 	// --only` resolves a request with pins but records the user's.
@@ -111,6 +120,9 @@ type Image struct {
 	Cached bool
 	// SourceDateEpoch is the time the image claims.
 	SourceDateEpoch int64
+	// InstanceState is the differential check's result, when it was asked
+	// for (it may come from the cache).
+	InstanceState *InstanceState
 	// Pushed counts what a push to a registry uploaded.
 	Pushed PushStats
 	// Timings break the run down.

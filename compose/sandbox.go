@@ -20,10 +20,12 @@ const Hostname = "localhost"
 // the mount namespace. /proc is mounted by unshare (--mount-proc) and shows
 // the new pid namespace only (its sys/ read-only, sysrq-trigger hidden);
 // /sys is not mounted, so nothing reads the machine's identity (DMI
-// product UUID) from it. The command runs with a reduced capability
+// product UUID) from it. A non-empty third argument replaces the boot id
+// scripts read in /proc/sys/kernel/random/boot_id (the differential check
+// gives its second run another one). The command runs with a reduced capability
 // bounding set (sandboxCaps), through setpriv(1) from util-linux.
 const sandboxSetup = `set -e
-R=$1; H=$2; shift 2
+R=$1; H=$2; B=$3; shift 3
 printf %s "$H" > /proc/sys/kernel/hostname
 mount -t tmpfs -o mode=0755,nosuid,size=16m deb2fs-dev "$R/dev"
 mknod -m 666 "$R/dev/null" c 1 3
@@ -40,6 +42,11 @@ mkdir -m 755 "$R/dev/pts"
 mkdir -m 1777 "$R/dev/shm"
 mount --bind "$R/proc/sys" "$R/proc/sys"
 mount -o remount,bind,ro "$R/proc/sys" "$R/proc/sys"
+if [ -n "$B" ]; then
+	printf '%s\n' "$B" > "$R/dev/.boot_id"
+	mount --bind "$R/dev/.boot_id" "$R/proc/sys/kernel/random/boot_id"
+	rm "$R/dev/.boot_id"
+fi
 if [ -e "$R/proc/sysrq-trigger" ]; then mount --bind /dev/null "$R/proc/sysrq-trigger"; fi
 exec setpriv --bounding-set ` + sandboxCaps + ` chroot "$R" "$@"
 `
@@ -59,8 +66,10 @@ const sandboxCaps = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+se
 // and net namespaces (unshare(1) from util-linux), with a fixed host name,
 // no network but loopback, and a clean environment.
 type sandbox struct {
-	root string
-	env  []string // the whole environment of every command
+	root     string
+	env      []string // the whole environment of every command
+	hostname string   // "" means Hostname
+	bootID   string   // "" leaves the kernel's boot id
 }
 
 // run runs argv inside the sandbox with extra environment variables and
@@ -69,7 +78,7 @@ func (s *sandbox) run(ctx context.Context, extraEnv []string, argv ...string) ([
 	args := []string{
 		"--fork", "--pid", "--mount", "--uts", "--ipc", "--net", "--kill-child",
 		"--propagation", "private", "--mount-proc=" + s.root + "/proc",
-		"/bin/sh", "-c", sandboxSetup, "deb2fs-sandbox", s.root, Hostname,
+		"/bin/sh", "-c", sandboxSetup, "deb2fs-sandbox", s.root, s.host(), s.bootID,
 	}
 	cmd := exec.CommandContext(ctx, "unshare", append(args, argv...)...)
 	cmd.Env = append(append([]string(nil), s.env...), extraEnv...)
@@ -82,6 +91,14 @@ func (s *sandbox) run(ctx context.Context, extraEnv []string, argv ...string) ([
 		return out.Bytes(), fmt.Errorf("%s: %w", strings.Join(argv, " "), err)
 	}
 	return out.Bytes(), nil
+}
+
+// host is the sandbox's host name.
+func (s *sandbox) host() string {
+	if s.hostname == "" {
+		return Hostname
+	}
+	return s.hostname
 }
 
 // baseEnv is the environment of maintainer scripts at compose time.

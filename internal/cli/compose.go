@@ -17,6 +17,7 @@ func newCompose() *cobra.Command {
 		maxLayers                           int
 		sde                                 int64
 		noCache, recommends, quiet          bool
+		checkState, allowState              bool
 	)
 	cmd := &cobra.Command{
 		Use:   "compose [--store DIR] [--index REF] [--output oci:DIR[:TAG]|docker-archive:FILE[:TAG]|docker://REGISTRY/REPO[:TAG]] PKG[=VERSION]...",
@@ -33,6 +34,13 @@ given: an OCI layout, a docker-archive, or a registry (only the blobs the
 registry lacks are uploaded; plain HTTP to 127.0.0.1 and localhost). The
 configure layer is cached by the hash of its inputs: composing the same set
 again gives the same image digest at once.
+
+--check-instance-state configures twice, in parallel, under different host
+names, boot ids, entropy and start times, and compares the two configure
+layers: every path that differs and that no firstboot hook removes is
+unknown per-instance state, and compose fails listing them
+(--allow-instance-state: a warning). The result is cached with the
+configure layer.
 
 Prints the image reference and manifest digest; the step times go to stderr.`,
 		Args: cobra.MinimumNArgs(1),
@@ -62,6 +70,9 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				SourceDateEpoch: sde,
 				MaxLayers:       maxLayers,
 				NoCache:         noCache,
+
+				CheckInstanceState: checkState || allowState,
+				AllowInstanceState: allowState,
 			}
 			if cmdLine != "" {
 				opts.Cmd = []string{"/bin/sh", "-c", cmdLine}
@@ -81,6 +92,16 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "compose: %d packages, %d layers, %s; %s\n",
 				len(img.Packages), len(img.Layers), from, img.Timings)
+			if st := img.InstanceState; st != nil {
+				fmt.Fprintf(cmd.ErrOrStderr(), "compose: instance-state check: %d paths differ between the two configure runs, %d handled by the firstboot hooks, %d unknown\n",
+					len(st.Handled)+len(st.Unknown), len(st.Handled), len(st.Unknown))
+				for _, d := range st.Handled {
+					fmt.Fprintf(cmd.ErrOrStderr(), "compose:   handled %s\n", d)
+				}
+				for _, d := range st.Unknown {
+					fmt.Fprintf(cmd.ErrOrStderr(), "compose:   warning: unknown %s\n", d)
+				}
+			}
 			if out.Kind == "docker" {
 				fmt.Fprintf(cmd.ErrOrStderr(), "compose: pushed %d blobs; the registry had the other %d\n",
 					img.Pushed.Blobs, len(img.Layers)+1-img.Pushed.Blobs)
@@ -98,6 +119,8 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.BoolVar(&noCache, "no-cache", false, "configure again even when the configure layer is cached")
 	f.BoolVar(&recommends, "install-recommends", false, "follow Recommends too")
 	f.StringVar(&cmdLine, "cmd", "", "the image's default command, run by /bin/sh -c (default: /bin/bash)")
+	f.BoolVar(&checkState, "check-instance-state", false, "configure twice (other host name, boot id, entropy, time) and fail on per-instance state no firstboot hook handles")
+	f.BoolVar(&allowState, "allow-instance-state", false, "with --check-instance-state: report unknown per-instance state as a warning")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the result")
 	return cmd
 }
