@@ -24,11 +24,12 @@ func TestHooks(t *testing.T) {
 		{nil, "machine-id"},
 		{[]string{"nginx", "openssh-server"}, "machine-id,openssh-server"},
 		// machine-id runs before dbus, which copies it.
-		{[]string{"systemd", "dbus", "openssh-server", "ssl-cert"}, "machine-id,dbus,openssh-server,ssl-cert"},
+		{[]string{"systemd", "dbus", "openssh-server", "ssl-cert"}, "machine-id,dbus,ssl-cert,openssh-server"},
+		{[]string{"postgresql", "postgresql-15", "ssl-cert"}, "machine-id,ssl-cert,postgresql"},
 		{[]string{"dbus-daemon"}, "machine-id,dbus"},
 		{[]string{"bind9", "munge", "dropbear", "nsd"}, "machine-id,bind9,dropbear,munge,nsd"},
 		{[]string{"dropbear-run"}, "machine-id,dropbear"},
-		{[]string{"xrdp", "ssl-cert", "rabbitmq-server", "ejabberd", "courier-imap"}, "machine-id,courier-imap,ejabberd,rabbitmq-server,ssl-cert,xrdp"},
+		{[]string{"xrdp", "ssl-cert", "rabbitmq-server", "ejabberd", "courier-imap"}, "machine-id,ssl-cert,courier-imap,ejabberd,rabbitmq-server,xrdp"},
 		{[]string{"bind9-utils", "openssh-client", "dropbear-bin"}, "machine-id"},
 	} {
 		if got := hookNames(Hooks(c.pkgs)); got != c.want {
@@ -46,8 +47,8 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("hook %d: name %q empty or repeated", i, h.Name)
 		}
 		seen[h.Name] = true
-		if i > 2 && h.Name < hooks[i-1].Name {
-			t.Errorf("hook %s after %s: the registry after machine-id and dbus is sorted by name", h.Name, hooks[i-1].Name)
+		if i > 3 && h.Name < hooks[i-1].Name {
+			t.Errorf("hook %s after %s: the registry after machine-id, dbus and ssl-cert is sorted by name", h.Name, hooks[i-1].Name)
 		}
 		if len(h.Remove)+len(h.Empty) == 0 {
 			t.Errorf("hook %s removes nothing", h.Name)
@@ -63,8 +64,8 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("hook %s: script: %v\n%s", h.Name, err, out)
 		}
 	}
-	if hooks[0].Name != "machine-id" || hooks[1].Name != "dbus" {
-		t.Error("machine-id must run first, then dbus")
+	if hooks[0].Name != "machine-id" || hooks[1].Name != "dbus" || hooks[2].Name != "ssl-cert" {
+		t.Error("machine-id must run first, then dbus, then ssl-cert")
 	}
 }
 
@@ -91,20 +92,23 @@ func TestCovering(t *testing.T) {
 func TestApply(t *testing.T) {
 	root := t.TempDir()
 	files := map[string]string{
-		"etc/ssh/ssh_host_ed25519_key":           "secret",
-		"etc/ssh/ssh_host_ed25519_key.pub":       "public",
-		"etc/ssh/sshd_config":                    "keep",
-		"etc/machine-id":                         "0123456789abcdef0123456789abcdef\n",
-		"var/lib/dbus/machine-id":                "0123456789abcdef0123456789abcdef\n",
-		"etc/ssl/certs/ssl-cert-snakeoil.pem":    "cert",
-		"etc/ssl/private/ssl-cert-snakeoil.key":  "key",
-		"etc/ssl/certs/ca-certificates-keep.pem": "ca",
-		"etc/dropbear/dropbear_rsa_host_key":     "secret",
-		"etc/dropbear/dropbear_ed25519_host_key": "secret",
-		"etc/bind/rndc.key":                      "secret",
-		"etc/bind/named.conf":                    "keep",
-		"etc/munge/munge.key":                    "secret",
-		"var/lib/rabbitmq/.erlang.cookie":        "secret",
+		"etc/ssh/ssh_host_ed25519_key":                 "secret",
+		"etc/ssh/ssh_host_ed25519_key.pub":             "public",
+		"etc/ssh/sshd_config":                          "keep",
+		"etc/machine-id":                               "0123456789abcdef0123456789abcdef\n",
+		"var/lib/dbus/machine-id":                      "0123456789abcdef0123456789abcdef\n",
+		"etc/ssl/certs/ssl-cert-snakeoil.pem":          "cert",
+		"etc/ssl/private/ssl-cert-snakeoil.key":        "key",
+		"etc/ssl/certs/ca-certificates-keep.pem":       "ca",
+		"etc/dropbear/dropbear_rsa_host_key":           "secret",
+		"etc/dropbear/dropbear_ed25519_host_key":       "secret",
+		"etc/bind/rndc.key":                            "secret",
+		"etc/bind/named.conf":                          "keep",
+		"etc/munge/munge.key":                          "secret",
+		"var/lib/rabbitmq/.erlang.cookie":              "secret",
+		"var/lib/postgresql/15/main/global/pg_control": "system identifier",
+		"etc/postgresql/15/main/postgresql.conf":       "generated",
+		"etc/postgresql-common/createcluster.conf":     "keep",
 	}
 	for p, c := range files {
 		os.MkdirAll(filepath.Join(root, filepath.Dir(p)), 0o755)
@@ -112,7 +116,7 @@ func TestApply(t *testing.T) {
 	}
 	os.Symlink("ssl-cert-snakeoil.pem", filepath.Join(root, "etc/ssl/certs/abcd1234.0"))
 	os.Symlink("ca-certificates-keep.pem", filepath.Join(root, "etc/ssl/certs/ffff0000.0"))
-	hs := Hooks([]string{"openssh-server", "ssl-cert", "dbus", "dropbear", "bind9", "munge", "rabbitmq-server"})
+	hs := Hooks([]string{"openssh-server", "ssl-cert", "dbus", "dropbear", "bind9", "munge", "rabbitmq-server", "postgresql-15"})
 	touched, err := Apply(root, hs)
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +124,7 @@ func TestApply(t *testing.T) {
 	gone := []string{"etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_ed25519_key.pub", "var/lib/dbus/machine-id",
 		"etc/ssl/certs/ssl-cert-snakeoil.pem", "etc/ssl/private/ssl-cert-snakeoil.key", "etc/ssl/certs/abcd1234.0",
 		"etc/dropbear/dropbear_rsa_host_key", "etc/dropbear/dropbear_ed25519_host_key", "etc/bind/rndc.key",
-		"etc/munge/munge.key", "var/lib/rabbitmq/.erlang.cookie"}
+		"etc/munge/munge.key", "var/lib/rabbitmq/.erlang.cookie", "var/lib/postgresql/15/main", "etc/postgresql/15/main"}
 	for _, p := range gone {
 		if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
 			t.Errorf("%s survived", p)
@@ -129,7 +133,7 @@ func TestApply(t *testing.T) {
 	if len(touched) != len(gone)+1 { // and the emptied machine-id
 		t.Errorf("Apply reports %d paths touched, want %d: %v", len(touched), len(gone)+1, touched)
 	}
-	for _, kept := range []string{"etc/ssh/sshd_config", "etc/ssl/certs/ffff0000.0", "etc/bind/named.conf"} {
+	for _, kept := range []string{"etc/ssh/sshd_config", "etc/ssl/certs/ffff0000.0", "etc/bind/named.conf", "etc/postgresql-common/createcluster.conf", "var/lib/postgresql/15"} {
 		if _, err := os.Lstat(filepath.Join(root, kept)); err != nil {
 			t.Errorf("%s removed", kept)
 		}

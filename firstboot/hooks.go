@@ -8,7 +8,7 @@ import (
 // Version identifies the hooks, the entrypoint and the systemd unit: it
 // is part of the compose cache key, so changing a hook remakes every
 // configure layer.
-const Version = 2
+const Version = 3
 
 // Hook is one kind of per-instance state.
 type Hook struct {
@@ -28,7 +28,9 @@ type Hook struct {
 }
 
 // hooks is the registry, in the order the first-run scripts run:
-// machine-id first (D-Bus copies it), then the others by name. The paths
+// machine-id first (D-Bus copies it), dbus, ssl-cert (others link to or
+// look for the snakeoil pair: pg_createcluster turns SSL on only if it
+// exists), then the others by name. The paths
 // and commands are those of the packages' maintainer scripts (Debian 12;
 // research/debian.md §4).
 var hooks = []Hook{
@@ -49,6 +51,17 @@ fi
 		Packages: []string{"dbus", "dbus-daemon"},
 		Remove:   []string{"var/lib/dbus/machine-id"},
 		Script:   "mkdir -p /var/lib/dbus\ndbus-uuidgen --ensure\n",
+	},
+	{
+		// The certificate's hash link (/etc/ssl/certs/HASH.0) dangles
+		// once the certificate is gone; Apply removes it.
+		Name:     "ssl-cert",
+		Packages: []string{"ssl-cert"},
+		Remove: []string{
+			"etc/ssl/certs/ssl-cert-snakeoil.pem",
+			"etc/ssl/private/ssl-cert-snakeoil.key",
+		},
+		Script: "make-ssl-cert generate-default-snakeoil --force-overwrite\n",
 	},
 	{
 		Name:     "bind9",
@@ -110,6 +123,19 @@ chmod 0400 /etc/munge/munge.key
 		Script:   "ssh-keygen -A\n",
 	},
 	{
+		// postgresql-NN's postinst creates the cluster NN/main, whose
+		// pg_control holds a unique system identifier: each instance makes
+		// its own, as the postinst does.
+		Name:     "postgresql",
+		Packages: []string{"postgresql-13", "postgresql-14", "postgresql-15", "postgresql-16", "postgresql-17", "postgresql-18"},
+		Remove:   []string{"var/lib/postgresql/*/main", "etc/postgresql/*/main"},
+		Script: `for v in $(ls /usr/lib/postgresql); do
+	[ -x /usr/lib/postgresql/$v/bin/initdb ] || continue
+	[ -e /etc/postgresql/$v/main ] || pg_createcluster $v main
+done
+`,
+	},
+	{
 		Name:     "rabbitmq-server",
 		Packages: []string{"rabbitmq-server"},
 		Remove:   []string{"var/lib/rabbitmq/.erlang.cookie"},
@@ -117,17 +143,6 @@ chmod 0400 /etc/munge/munge.key
 chmod 0400 /var/lib/rabbitmq/.erlang.cookie
 chown rabbitmq:rabbitmq /var/lib/rabbitmq/.erlang.cookie
 `,
-	},
-	{
-		// The certificate's hash link (/etc/ssl/certs/HASH.0) dangles
-		// once the certificate is gone; Apply removes it.
-		Name:     "ssl-cert",
-		Packages: []string{"ssl-cert"},
-		Remove: []string{
-			"etc/ssl/certs/ssl-cert-snakeoil.pem",
-			"etc/ssl/private/ssl-cert-snakeoil.key",
-		},
-		Script: "make-ssl-cert generate-default-snakeoil --force-overwrite\n",
 	},
 	{
 		// xrdp's cert.pem and key.pem link to the snakeoil pair, which
