@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
@@ -31,14 +30,7 @@ fi
 `)},
 		Data: fixtures.Tree(fixtures.File("./usr/share/doc/edge-random/README", 0o644, "a test package\n")),
 	}
-	p := deb.WriteFile(t, t.TempDir(), "edge-random_1.0_all.deb")
-	r := convert.Batch(context.Background(), []convert.Job{{Path: p}}, s, convert.BatchOptions{})[0]
-	if r.Err != nil {
-		t.Fatal(r.Err)
-	}
-	return mirror.Entry{Package: "edge-random", Version: "1.0", Architecture: "all", Priority: "optional",
-		DebSHA256: r.Layer.DebSHA256,
-		Layer:     mirror.Layer{Digest: r.Layer.Digest, DiffID: r.Layer.DiffID, Size: r.Layer.Size, MediaType: r.Layer.MediaType}}
+	return handMade(t, s, deb, "edge-random_1.0_all")
 }
 
 // The differential check catches a postinst that writes random bytes (and
