@@ -32,6 +32,9 @@ const (
 	// LabelRequest, when an image has it, is the compose request as JSON
 	// (see Request).
 	LabelRequest = "org.deb2fs.compose.request"
+	// LabelHooks is the config label listing the firstboot hooks a
+	// composed image carries, comma separated, in the order they run.
+	LabelHooks = "org.deb2fs.firstboot.hooks"
 )
 
 // Layer kinds.
@@ -78,6 +81,9 @@ type Image struct {
 	Layers []Layer           `json:"layers"`
 	// Packages are sorted by name and architecture.
 	Packages []Package `json:"packages"`
+	// Hooks are the firstboot hooks the image carries (LabelHooks): what
+	// each container generates for itself at its first start.
+	Hooks []string `json:"firstbootHooks,omitempty"`
 	// Warnings are inconsistencies found between the annotations and the
 	// config's package label.
 	Warnings []string `json:"warnings,omitempty"`
@@ -103,6 +109,7 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 		Cmd: cfg.Config.Cmd, Labels: cfg.Config.Labels,
 	}
 	_, im.Composed = cfg.Config.Labels[LabelCompose]
+	im.Hooks = splitList(cfg.Config.Labels[LabelHooks])
 	native := debianArch(cfg.Architecture, cfg.Variant)
 	seen := map[string]bool{} // NAME=VERSION found in layers
 	for i, d := range m.Layers {

@@ -19,11 +19,14 @@ func TestLabelMismatchWarns(t *testing.T) {
 		{Digest: h("d")},
 	}}
 	cfg := &v1.ConfigFile{Architecture: "amd64", OS: "linux"}
-	cfg.Config.Labels = map[string]string{LabelCompose: "2", LabelPackages: "x=1,y=2,w=4"}
+	cfg.Config.Labels = map[string]string{LabelCompose: "2", LabelPackages: "x=1,y=2,w=4", LabelHooks: "machine-id,openssh-server"}
 	im := fromManifest("test", h("e"), 1, m, cfg, 1, nil)
 	got := strings.Join(im.Warnings, "\n")
 	if len(im.Warnings) != 2 || !strings.Contains(got, "w=4 is in the") || !strings.Contains(got, "z=3 is in a layer") {
 		t.Errorf("warnings:\n%s", got)
+	}
+	if strings.Join(im.Hooks, " ") != "machine-id openssh-server" {
+		t.Errorf("hooks %v", im.Hooks)
 	}
 	if k := []string{im.Layers[0].Kind, im.Layers[1].Kind, im.Layers[2].Kind, im.Layers[3].Kind}; strings.Join(k, " ") != "base package group configure" {
 		t.Errorf("kinds %v", k)

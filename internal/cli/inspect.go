@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
@@ -86,10 +87,15 @@ its packages with purls (pkg:deb/debian/NAME@VERSION?arch=ARCH).`,
 	return cmd
 }
 
-// printImage prints an image's identity and a table of its packages.
+// printImage prints an image's identity, its firstboot hooks and a table
+// of its packages.
 func printImage(w io.Writer, im *inspect.Image) error {
-	fmt.Fprintf(w, "image\t%s\ndigest\t%s\nplatform\t%s/%s\ncreated\t%s\nlayers\t%d\npackages\t%d\n\n",
+	fmt.Fprintf(w, "image\t%s\ndigest\t%s\nplatform\t%s/%s\ncreated\t%s\nlayers\t%d\npackages\t%d\n",
 		im.Ref, im.Digest, im.OS, im.Architecture, im.Created.UTC().Format("2006-01-02T15:04:05Z"), len(im.Layers), len(im.Packages))
+	if len(im.Hooks) > 0 {
+		fmt.Fprintf(w, "firstboot\t%s\n", strings.Join(im.Hooks, ","))
+	}
+	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVERSION\tARCH\tSOURCE\tLAYER\tGROUP")
 	for _, p := range im.Packages {
