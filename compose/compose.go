@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/dpkg"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/mirror"
 )
@@ -62,14 +63,14 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		}
 		t := time.Now()
 		var err error
-		if pkgs, err = ResolveIndex(opts.Index, opts.Request, ""); err != nil {
+		if pkgs, err = opts.Index.Resolve(opts.Request, ""); err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}
 		c.timings.Resolve = time.Since(t)
 		c.logf("resolved %d packages in %s", len(pkgs), c.timings.Resolve.Round(time.Millisecond))
 	}
 	c.pkgs = canonicalOrder(pkgs)
-	c.arch = nativeArch(c.pkgs)
+	c.arch = mirror.NativeArch(c.pkgs)
 	if c.arch == "" {
 		return nil, errors.New("compose: every package is Architecture: all; the architecture is unknown")
 	}
@@ -145,7 +146,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	if err := initLayout(dir); err != nil {
 		return nil, err
 	}
-	arch, variant := ociPlatform(c.arch)
+	arch, variant := dpkg.OCIPlatform(c.arch)
 	hooks := firstboot.Hooks(c.names())
 	var hookNames []string
 	for _, h := range hooks {

@@ -49,16 +49,6 @@ func canonicalOrder(es []mirror.Entry) []mirror.Entry {
 	return out
 }
 
-// toPackage is the resolver's view of an index entry.
-func toPackage(e *mirror.Entry) resolve.Package {
-	return resolve.Package{
-		Name: e.Package, Version: e.Version, Architecture: e.Architecture, MultiArch: e.MultiArch,
-		Priority: e.Priority, Source: e.Source, Essential: e.Essential,
-		Depends: e.Depends, PreDepends: e.PreDepends, Recommends: e.Recommends, Provides: e.Provides,
-		Conflicts: e.Conflicts, Breaks: e.Breaks, Replaces: e.Replaces,
-	}
-}
-
 // scriptOrder is the order to run maintainer scripts in: base-passwd
 // first, then dependencies before dependents (resolve's topological order
 // over the set itself).
@@ -67,7 +57,7 @@ func scriptOrder(es []mirror.Entry, arch string) ([]*mirror.Entry, error) {
 	byKey := map[string]*mirror.Entry{}
 	install := make([]string, len(es))
 	for i := range es {
-		pkgs[i] = toPackage(&es[i])
+		pkgs[i] = es[i].ResolvePackage()
 		byKey[es[i].Package] = &es[i]
 		install[i] = es[i].Package + "=" + es[i].Version
 	}

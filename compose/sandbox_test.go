@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -24,7 +25,7 @@ func TestSandbox(t *testing.T) {
 	defer os.RemoveAll(root)
 	os.Chmod(root, 0o755)
 	var base bytes.Buffer
-	desc, _, err := writeBaseLayer(&base, nativeArch(es))
+	desc, _, err := writeBaseLayer(&base, mirror.NativeArch(es))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -107,7 +107,7 @@ func relationNames(field string) []string {
 // resolveSame reports whether install resolves, over idx, to exactly the
 // image's packages; it returns the names the resolution misses.
 func resolveSame(idx *mirror.Index, install []string, recommends bool, im *Image, arch string) (missing []string, extra []string, err error) {
-	es, err := compose.ResolveIndex(idx, resolveRequest(install, recommends), arch)
+	es, err := idx.Resolve(resolveRequest(install, recommends), arch)
 	if err != nil {
 		return nil, nil, err
 	}

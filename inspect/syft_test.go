@@ -13,7 +13,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/inspect"
-	"github.com/deb2fs/deb2fs/inspect/inspecttest"
+	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
@@ -43,8 +43,8 @@ func lookSyft(t *testing.T) string {
 func TestSyftAgreesWithInspect(t *testing.T) {
 	needRoot(t)
 	syft := lookSyft(t)
-	st := inspecttest.CacheStore(t)
-	es := inspecttest.HostSet(t, st, resolve.Request{Install: []string{"nginx", "openssh-server"}})
+	st := hosttest.CacheStore(t)
+	es := hosttest.HostSet(t, st, resolve.Request{Install: []string{"nginx", "openssh-server"}})
 	idx := &mirror.Index{Format: mirror.IndexFormat, Packages: es}
 	// With compose's layer budget and with one of 40, which merges the
 	// essential set and runs of packages into group layers.

@@ -15,6 +15,7 @@ import (
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
+	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 )
@@ -36,7 +37,7 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()
 	idx1, idx2, oldV, newV := inspecttest.Snapshots(t)
-	st := inspecttest.CacheStore(t)
+	st := hosttest.CacheStore(t)
 	out := t.TempDir()
 	req := resolve.Request{Install: []string{"hello"}}
 	orig, err := compose.Compose(ctx, compose.Options{Index: idx1, Request: req, Store: st,
@@ -149,7 +150,7 @@ func TestUpdateOnly(t *testing.T) {
 	needRoot(t)
 	ctx := context.Background()
 	idx1, idx2, _, newV := inspecttest.Snapshots(t)
-	st := inspecttest.CacheStore(t)
+	st := hosttest.CacheStore(t)
 	out := t.TempDir()
 	req := resolve.Request{Install: []string{"hello"}}
 	orig, err := compose.Compose(ctx, compose.Options{Index: idx1, Request: req, Store: st,

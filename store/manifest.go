@@ -13,29 +13,17 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/dpkg"
 )
 
 // ociArch maps a Debian architecture to an OCI platform. Architecture: all
 // packages get the platform of the machine that stores them: their layer
 // is the same everywhere, only the small manifest differs.
 func ociArch(debArch string) (arch, variant string) {
-	switch debArch {
-	case "amd64", "arm64", "riscv64", "s390x", "loong64":
-		return debArch, ""
-	case "i386":
-		return "386", ""
-	case "armhf":
-		return "arm", "v7"
-	case "armel":
-		return "arm", "v5"
-	case "ppc64el":
-		return "ppc64le", ""
-	case "mips64el":
-		return "mips64le", ""
-	case "all":
+	if debArch == "all" {
 		return runtime.GOARCH, ""
 	}
-	return debArch, ""
+	return dpkg.OCIPlatform(debArch)
 }
 
 // writeManifest writes the config and manifest of the one-layer image that

@@ -1,21 +1,17 @@
 package inspecttest
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
-	"github.com/deb2fs/deb2fs/archive"
-	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
-	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -23,124 +19,6 @@ import (
 // an index of the host's Packages lists (as apt sees them), and the
 // layers of a resolved set converted into a store kept in the fixtures
 // cache (a layer is a pure function of its .deb).
-
-var (
-	hostOnce sync.Once
-	hostIdx  *mirror.Index
-	hostErr  error
-)
-
-// HostIndex is an index of every package in apt's lists, without layers;
-// the test is skipped when there are none.
-func HostIndex(t testing.TB) *mirror.Index {
-	t.Helper()
-	hostOnce.Do(func() {
-		out, err := exec.Command("apt-get", "indextargets", "--format", "$(FILENAME)", "Identifier: Packages").Output()
-		if err != nil {
-			hostErr = err
-			return
-		}
-		idx := &mirror.Index{Format: mirror.IndexFormat}
-		for _, f := range strings.Fields(string(out)) {
-			if _, err := os.Stat(f); err != nil {
-				continue
-			}
-			data, err := exec.Command("/usr/lib/apt/apt-helper", "cat-file", f).Output()
-			if err != nil {
-				hostErr = err
-				return
-			}
-			ps, err := archive.ReadPackages(bytes.NewReader(data))
-			if err != nil {
-				hostErr = err
-				return
-			}
-			for _, p := range ps {
-				idx.Packages = append(idx.Packages, mirror.Entry{
-					Package: p.Name, Version: p.Version, Architecture: p.Architecture, MultiArch: p.MultiArch,
-					Essential: p.Essential, Priority: p.Priority, Section: p.Section, Source: p.Source,
-					Depends: p.Depends, PreDepends: p.PreDepends, Provides: p.Provides, Conflicts: p.Conflicts,
-					Breaks: p.Breaks, Replaces: p.Replaces, Recommends: p.Recommends, InstalledSize: p.InstalledSize,
-					Filename: p.Filename, DebSize: p.Size, DebSHA256: p.SHA256,
-				})
-			}
-		}
-		if len(idx.Packages) == 0 {
-			hostErr = os.ErrNotExist
-			return
-		}
-		hostIdx = idx
-	})
-	if hostErr != nil {
-		t.Skipf("host Packages indices unavailable (apt-get update first): %v", hostErr)
-	}
-	return hostIdx
-}
-
-// CacheStore opens the store of converted layers kept in the fixtures
-// cache (the one compose's tests use).
-func CacheStore(t testing.TB) *store.Store {
-	t.Helper()
-	s, err := store.Open(filepath.Join(fixtures.CacheDir(), "compose-store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
-}
-
-// HostSet resolves req over the host's lists and makes sure every chosen
-// package has its layer in s (fetching and converting what is missing);
-// it returns the entries with their layers, sorted by name.
-func HostSet(t testing.TB, s *store.Store, req resolve.Request) []mirror.Entry {
-	t.Helper()
-	es, err := compose.ResolveIndex(HostIndex(t), req, "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var missing []string
-	for i, e := range es {
-		l, ok, err := s.Lookup(convert.Key{DebSHA256: e.DebSHA256, Compression: convert.Gzip})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			es[i].Layer = layerOf(t, s, l)
-		} else {
-			missing = append(missing, e.Package)
-		}
-	}
-	if len(missing) == 0 {
-		return es
-	}
-	debs := fixtures.RealDebs(t, missing...)
-	var jobs []convert.Job
-	var at []int
-	for i, e := range es {
-		if es[i].Layer.Digest.Hex != "" {
-			continue
-		}
-		jobs = append(jobs, convert.Job{Path: debs[e.Package], DebSHA256: e.DebSHA256})
-		at = append(at, i)
-	}
-	for j, r := range convert.Batch(context.Background(), jobs, s, convert.BatchOptions{}) {
-		if r.Err != nil {
-			t.Fatal(r.Err)
-		}
-		es[at[j]].Layer = layerOf(t, s, r.Layer)
-	}
-	return es
-}
-
-// layerOf is the index's view of a layer converted into s, with the
-// digest of its package manifest.
-func layerOf(t testing.TB, s *store.Store, l *convert.Layer) mirror.Layer {
-	t.Helper()
-	rec, ok, err := s.LookupRecord(convert.Key{DebSHA256: l.DebSHA256, Compression: convert.Gzip})
-	if err != nil || !ok {
-		t.Fatalf("%s: no record in the store: %v", l.Package, err)
-	}
-	return mirror.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType, Format: l.Format, Manifest: rec.Manifest.Digest}
-}
 
 // Rebuild repacks the real .deb of e with control fields replaced
 // (dpkg-deb -R, edit, dpkg-deb -b), converts it into s and returns its
@@ -178,6 +56,6 @@ func Rebuild(t testing.TB, s *store.Store, e mirror.Entry, version string) mirro
 		t.Fatal(r.Err)
 	}
 	ne := e
-	ne.Version, ne.DebSHA256, ne.Filename, ne.Layer = version, r.Layer.DebSHA256, "", layerOf(t, s, r.Layer)
+	ne.Version, ne.DebSHA256, ne.Filename, ne.Layer = version, r.Layer.DebSHA256, "", hosttest.LayerOf(t, s, r.Layer)
 	return ne
 }

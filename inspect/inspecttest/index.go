@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
@@ -70,8 +71,8 @@ func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
 // OLD+deb2fs1), everything else is equal.
 func Snapshots(t testing.TB) (idx1, idx2 *mirror.Index, oldV, newV string) {
 	t.Helper()
-	st := CacheStore(t)
-	es := HostSet(t, st, resolve.Request{Install: []string{"hello"}})
+	st := hosttest.CacheStore(t)
+	es := hosttest.HostSet(t, st, resolve.Request{Install: []string{"hello"}})
 	i := slices.IndexFunc(es, func(e mirror.Entry) bool { return e.Package == "zlib1g" })
 	if i < 0 {
 		t.Fatal("zlib1g is not in the closure of hello")

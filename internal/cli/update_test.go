@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
+	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -27,7 +28,7 @@ func TestUpdateCommand(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	inspecttest.LinkLayers(t, inspecttest.CacheStore(t), st, idx1, idx2)
+	inspecttest.LinkLayers(t, hosttest.CacheStore(t), st, idx1, idx2)
 	inspecttest.PublishIndex(t, st, idx1)
 	inspecttest.PublishIndex(t, st, idx2)
 	out := filepath.Join(t.TempDir(), "images")
@@ -63,7 +64,7 @@ func TestUpdateCommand(t *testing.T) {
 	if len(r.Diff.Changed) != 1 || r.Diff.Changed[0].Name != "zlib1g" || r.Diff.Changed[0].Old.Version != oldV || r.Diff.Changed[0].New.Version != newV {
 		t.Errorf("update changed %+v", r.Diff.Changed)
 	}
-	if len(r.Diff.NewLayers) != 2 || r.Diff.NewBytes == 0 || r.RequestFrom != "inferred, verified" || strings.Join(r.Request.Install, " ") != "hello" {
+	if len(r.Diff.NewLayers) != 2 || r.Diff.NewBytes == 0 || r.RequestFrom != "label" || strings.Join(r.Request.Install, " ") != "hello" {
 		t.Errorf("update: %s", res)
 	}
 	fresh := must("compose", "-q", "--store", dir, "-o", "oci:"+filepath.Join(t.TempDir(), "fresh")+":fresh", "hello")
