@@ -21,7 +21,7 @@ import (
 // normalisation) and the configure layer's encoding. It is part of the
 // configure cache key: bump it whenever the same inputs would give other
 // bytes.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // cacheRecord is a cached configure layer.
 type cacheRecord struct {

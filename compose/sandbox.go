@@ -22,11 +22,14 @@ const Hostname = "localhost"
 // /sys is not mounted, so nothing reads the machine's identity (DMI
 // product UUID) from it. A non-empty third argument replaces the boot id
 // scripts read in /proc/sys/kernel/random/boot_id (the differential check
-// gives its second run another one). The command runs with a reduced capability
-// bounding set (sandboxCaps), through setpriv(1) from util-linux.
+// gives its second run another one). The loopback interface is up
+// (postfix's newaliases wants an active interface; ip(8) from iproute2).
+// The command runs with a reduced capability bounding set (sandboxCaps),
+// through setpriv(1) from util-linux.
 const sandboxSetup = `set -e
 R=$1; H=$2; B=$3; shift 3
 printf %s "$H" > /proc/sys/kernel/hostname
+if command -v ip >/dev/null; then ip link set lo up; fi
 mount -t tmpfs -o mode=0755,nosuid,size=16m deb2fs-dev "$R/dev"
 mknod -m 666 "$R/dev/null" c 1 3
 mknod -m 666 "$R/dev/zero" c 1 5
@@ -64,7 +67,7 @@ const sandboxCaps = "-all,+chown,+dac_override,+fowner,+fsetid,+kill,+setgid,+se
 
 // sandbox runs commands chrooted into a root, in new mount, pid, uts, ipc
 // and net namespaces (unshare(1) from util-linux), with a fixed host name,
-// no network but loopback, and a clean environment.
+// no network but loopback (up), and a clean environment.
 type sandbox struct {
 	root     string
 	env      []string // the whole environment of every command
