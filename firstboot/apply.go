@@ -27,9 +27,13 @@ func Apply(root string, hs []Hook) ([]string, error) {
 				}
 				touched = append(touched, strings.TrimPrefix(m, root+"/"))
 			}
-			// A certificate's hash link (/etc/ssl/certs/HASH.0) points at
-			// the removed file: remove the dangling links too.
-			if err := removeDanglingLinks(root, filepath.Dir(pat), &touched); err != nil {
+		}
+		// A certificate's hash link (/etc/ssl/certs/HASH.0) points at the
+		// removed file: remove the links left dangling where the hook
+		// says so (only there: xrdp's links to the snakeoil pair stay,
+		// the hook makes the pair again).
+		for _, dir := range h.Links {
+			if err := removeDanglingLinks(root, dir, &touched); err != nil {
 				return nil, err
 			}
 		}
@@ -51,7 +55,9 @@ func Apply(root string, hs []Hook) ([]string, error) {
 		return nil, err
 	}
 	for i, h := range hs {
-		name := fmt.Sprintf("%02d-%s", (i+1)*10, h.Name)
+		// Three digits: the entrypoint runs them in glob (name) order, and
+		// the registry holds more than nine hooks.
+		name := fmt.Sprintf("%03d-%s", (i+1)*10, h.Name)
 		script := "#!/bin/sh\n# deb2fs firstboot hook " + h.Name + "\nset -e\n" + h.Script
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(script), 0o755); err != nil {
 			return nil, err

@@ -81,6 +81,7 @@ func TestCovering(t *testing.T) {
 		"etc/ssl/private/ssl-cert-snakeoil.key": "ssl-cert",
 		"etc/ssl/certs/3a9b2c1d.0":              "ssl-cert",
 		"etc/ssl/certs/ca-certificates.crt":     "",
+		"etc/ssl/private/abcd1234.0":            "",
 		"etc/edge-random/seed":                  "",
 	} {
 		if got := Covering(hs, rel); got != want {
@@ -116,7 +117,13 @@ func TestApply(t *testing.T) {
 	}
 	os.Symlink("ssl-cert-snakeoil.pem", filepath.Join(root, "etc/ssl/certs/abcd1234.0"))
 	os.Symlink("ca-certificates-keep.pem", filepath.Join(root, "etc/ssl/certs/ffff0000.0"))
-	hs := Hooks([]string{"openssh-server", "ssl-cert", "dbus", "dropbear", "bind9", "munge", "rabbitmq-server", "postgresql-15"})
+	// xrdp's links to the snakeoil pair dangle until the ssl-cert hook
+	// makes the pair again: they stay.
+	os.MkdirAll(filepath.Join(root, "etc/xrdp"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/xrdp/rsakeys.ini"), []byte("secret"), 0o600)
+	os.Symlink("/etc/ssl/certs/ssl-cert-snakeoil.pem", filepath.Join(root, "etc/xrdp/cert.pem"))
+	os.Symlink("/etc/ssl/private/ssl-cert-snakeoil.key", filepath.Join(root, "etc/xrdp/key.pem"))
+	hs := Hooks([]string{"openssh-server", "ssl-cert", "dbus", "dropbear", "bind9", "munge", "rabbitmq-server", "postgresql-15", "xrdp"})
 	touched, err := Apply(root, hs)
 	if err != nil {
 		t.Fatal(err)
@@ -124,7 +131,7 @@ func TestApply(t *testing.T) {
 	gone := []string{"etc/ssh/ssh_host_ed25519_key", "etc/ssh/ssh_host_ed25519_key.pub", "var/lib/dbus/machine-id",
 		"etc/ssl/certs/ssl-cert-snakeoil.pem", "etc/ssl/private/ssl-cert-snakeoil.key", "etc/ssl/certs/abcd1234.0",
 		"etc/dropbear/dropbear_rsa_host_key", "etc/dropbear/dropbear_ed25519_host_key", "etc/bind/rndc.key",
-		"etc/munge/munge.key", "var/lib/rabbitmq/.erlang.cookie", "var/lib/postgresql/15/main", "etc/postgresql/15/main"}
+		"etc/munge/munge.key", "var/lib/rabbitmq/.erlang.cookie", "var/lib/postgresql/15/main", "etc/postgresql/15/main", "etc/xrdp/rsakeys.ini"}
 	for _, p := range gone {
 		if _, err := os.Lstat(filepath.Join(root, p)); err == nil {
 			t.Errorf("%s survived", p)
@@ -133,7 +140,8 @@ func TestApply(t *testing.T) {
 	if len(touched) != len(gone)+1 { // and the emptied machine-id
 		t.Errorf("Apply reports %d paths touched, want %d: %v", len(touched), len(gone)+1, touched)
 	}
-	for _, kept := range []string{"etc/ssh/sshd_config", "etc/ssl/certs/ffff0000.0", "etc/bind/named.conf", "etc/postgresql-common/createcluster.conf", "var/lib/postgresql/15"} {
+	for _, kept := range []string{"etc/ssh/sshd_config", "etc/ssl/certs/ffff0000.0", "etc/bind/named.conf", "etc/postgresql-common/createcluster.conf", "var/lib/postgresql/15",
+		"etc/xrdp/cert.pem", "etc/xrdp/key.pem"} {
 		if _, err := os.Lstat(filepath.Join(root, kept)); err != nil {
 			t.Errorf("%s removed", kept)
 		}
@@ -142,7 +150,7 @@ func TestApply(t *testing.T) {
 		t.Errorf("machine-id not emptied: %v", err)
 	}
 	scripts, _ := filepath.Glob(filepath.Join(root, HookDir, "*"))
-	if len(scripts) != len(hs) || !strings.HasSuffix(scripts[0], "/10-machine-id") || !strings.HasSuffix(scripts[1], "/20-dbus") {
+	if len(scripts) != len(hs) || !strings.HasSuffix(scripts[0], "/010-machine-id") || !strings.HasSuffix(scripts[1], "/020-dbus") {
 		t.Errorf("hook scripts: %v", scripts)
 	}
 	if out, err := exec.Command("sh", "-n", filepath.Join(root, EntrypointPath)).CombinedOutput(); err != nil {

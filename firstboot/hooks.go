@@ -2,13 +2,17 @@ package firstboot
 
 import (
 	"path"
-	"strings"
+	"regexp"
 )
+
+// hashLink is the name of a certificate's hash link (c_rehash, openssl
+// rehash): eight hex digits, a dot, a number.
+var hashLink = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
 
 // Version identifies the hooks, the entrypoint and the systemd unit: it
 // is part of the compose cache key, so changing a hook remakes every
 // configure layer.
-const Version = 3
+const Version = 4
 
 // Hook is one kind of per-instance state.
 type Hook struct {
@@ -20,6 +24,10 @@ type Hook struct {
 	// Remove are glob patterns, relative to the root, of files deleted
 	// before the configure layer is sealed.
 	Remove []string
+	// Links are directories, relative to the root, in which the symlinks
+	// that the removal leaves dangling are removed too (a certificate's
+	// hash link, whose name changes with the certificate).
+	Links []string
 	// Empty are files truncated to zero length if they exist.
 	Empty []string
 	// Script is the shell script run once when a container first starts
@@ -54,13 +62,14 @@ fi
 	},
 	{
 		// The certificate's hash link (/etc/ssl/certs/HASH.0) dangles
-		// once the certificate is gone; Apply removes it.
+		// once the certificate is gone; Apply removes it (Links).
 		Name:     "ssl-cert",
 		Packages: []string{"ssl-cert"},
 		Remove: []string{
 			"etc/ssl/certs/ssl-cert-snakeoil.pem",
 			"etc/ssl/private/ssl-cert-snakeoil.key",
 		},
+		Links:  []string{"etc/ssl/certs"},
 		Script: "make-ssl-cert generate-default-snakeoil --force-overwrite\n",
 	},
 	{
@@ -178,8 +187,8 @@ func Hooks(packages []string) []Hook {
 
 // Covering names the hook among hs that removes or empties the
 // root-relative path rel (a file it matches, one below a directory it
-// matches, or a dangling link in a directory it removes files from), or
-// "" when none does.
+// matches, or a certificate hash link HASH.N in one of its Links
+// directories), or "" when none does.
 func Covering(hs []Hook, rel string) string {
 	for _, h := range hs {
 		for _, p := range h.Empty {
@@ -196,8 +205,8 @@ func Covering(hs []Hook, rel string) string {
 		}
 	}
 	for _, h := range hs {
-		for _, pat := range h.Remove {
-			if path.Dir(pat) == path.Dir(rel) && strings.HasSuffix(rel, ".0") {
+		for _, dir := range h.Links {
+			if path.Dir(rel) == dir && hashLink.MatchString(path.Base(rel)) {
 				return h.Name
 			}
 		}
