@@ -72,7 +72,7 @@ func (c *converter) writeDatabase() error {
 
 func (c *converter) writeDir(p string) error {
 	c.emitted[p] = tar.TypeDir
-	return c.out.tw.WriteHeader(&tar.Header{
+	return c.out.WriteHeader(&tar.Header{
 		Typeflag: tar.TypeDir, Name: p + "/", Mode: 0o755,
 		Uname: "root", Gname: "root", ModTime: epoch, Format: tar.FormatPAX,
 	})
@@ -83,13 +83,13 @@ func (c *converter) writeFile(p string, data []byte, mode int64, mtime time.Time
 		return fmt.Errorf("the package ships /%s itself", p)
 	}
 	c.emitted[p] = tar.TypeReg
-	if err := c.out.tw.WriteHeader(&tar.Header{
+	if err := c.out.WriteHeader(&tar.Header{
 		Typeflag: tar.TypeReg, Name: p, Mode: mode, Size: int64(len(data)),
 		Uname: "root", Gname: "root", ModTime: mtime, Format: tar.FormatPAX,
 	}); err != nil {
 		return err
 	}
-	_, err := c.out.tw.Write(data)
+	_, err := c.out.Write(data)
 	return err
 }
 

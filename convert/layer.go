@@ -108,7 +108,7 @@ func Convert(ctx context.Context, r io.Reader, w io.Writer, opts Options) (*Laye
 	if err != nil {
 		return nil, err
 	}
-	out, err := newLayerWriter(w, opts.Compression)
+	out, err := NewLayerWriter(w, opts.Compression)
 	if err != nil {
 		return nil, err
 	}
@@ -168,7 +168,7 @@ type controlFile struct {
 type converter struct {
 	ctx  context.Context
 	opts Options
-	out  *layerWriter
+	out  *LayerWriter
 
 	control   dpkg.Paragraph
 	ctlFiles  []controlFile // sorted by name, without "control"

@@ -298,7 +298,7 @@ func (c *converter) dataEntry(tr *tar.Reader, h *tar.Header) error {
 		}
 		out.Linkname = target
 	}
-	if err := c.out.tw.WriteHeader(out); err != nil {
+	if err := c.out.WriteHeader(out); err != nil {
 		return err
 	}
 	c.emitted[merged] = h.Typeflag
@@ -307,11 +307,11 @@ func (c *converter) dataEntry(tr *tar.Reader, h *tar.Header) error {
 	}
 	wantMD5 := !c.hasMD5 || c.isConffile("/"+name)
 	if !wantMD5 {
-		_, err = io.Copy(c.out.tw, tr)
+		_, err = io.Copy(c.out.Writer, tr)
 		return err
 	}
 	sum := md5.New()
-	if _, err := io.Copy(io.MultiWriter(c.out.tw, sum), tr); err != nil {
+	if _, err := io.Copy(io.MultiWriter(c.out.Writer, sum), tr); err != nil {
 		return err
 	}
 	hexsum := hex.EncodeToString(sum.Sum(nil))

@@ -18,11 +18,12 @@ import (
 // decoder feeding it (research/golibs.md §3).
 const gzipLevel = 6
 
-// layerWriter is the write side of the single pass: a tar writer whose
+// LayerWriter is the write side of the single pass: a tar writer whose
 // bytes are hashed (the diffID) and compressed, and whose compressed bytes
 // are hashed (the digest), counted and written out. No byte is read twice.
-type layerWriter struct {
-	tw        *tar.Writer
+// Compose writes its base and configure layers with it too.
+type LayerWriter struct {
+	*tar.Writer
 	comp      io.WriteCloser
 	diffHash  hash.Hash
 	blobHash  hash.Hash
@@ -41,8 +42,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func newLayerWriter(w io.Writer, compression Compression) (*layerWriter, error) {
-	lw := &layerWriter{diffHash: sha256.New(), blobHash: sha256.New(), buf: bufio.NewWriterSize(w, 1<<20)}
+// NewLayerWriter returns a LayerWriter writing the compressed layer to w.
+func NewLayerWriter(w io.Writer, compression Compression) (*LayerWriter, error) {
+	lw := &LayerWriter{diffHash: sha256.New(), blobHash: sha256.New(), buf: bufio.NewWriterSize(w, 1<<20)}
 	lw.countBlob = &countWriter{w: io.MultiWriter(lw.buf, lw.blobHash)}
 	var err error
 	switch compression {
@@ -57,14 +59,14 @@ func newLayerWriter(w io.Writer, compression Compression) (*layerWriter, error) 
 	if err != nil {
 		return nil, err
 	}
-	lw.tw = tar.NewWriter(io.MultiWriter(lw.comp, lw.diffHash))
+	lw.Writer = tar.NewWriter(io.MultiWriter(lw.comp, lw.diffHash))
 	return lw, nil
 }
 
 // Close finishes the tar and the compressed stream and returns the blob's
 // digest, the tar's diffID and the blob's size.
-func (lw *layerWriter) Close() (digest, diffID v1.Hash, size int64, err error) {
-	if err = lw.tw.Close(); err != nil {
+func (lw *LayerWriter) Close() (digest, diffID v1.Hash, size int64, err error) {
+	if err = lw.Writer.Close(); err != nil {
 		return
 	}
 	if err = lw.comp.Close(); err != nil {
