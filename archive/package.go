@@ -26,6 +26,8 @@ type Package struct {
 	Breaks        string
 	Replaces      string
 	Recommends    string
+	Suggests      string
+	Important     bool  // Important: yes or Protected: yes (apt keeps such packages)
 	InstalledSize int64 // Installed-Size, in KiB
 	Filename      string
 	Size          int64
@@ -67,6 +69,9 @@ const (
 	fBreaks
 	fReplaces
 	fRecommends
+	fSuggests
+	fImportant
+	fProtected
 	fInstalledSize
 	fFilename
 	fSize
@@ -106,6 +111,12 @@ func packageField(lower []byte) int {
 		return fReplaces
 	case "recommends":
 		return fRecommends
+	case "suggests":
+		return fSuggests
+	case "important":
+		return fImportant
+	case "protected":
+		return fProtected
 	case "installed-size":
 		return fInstalledSize
 	case "filename":
@@ -214,6 +225,7 @@ func buildPackage(buf []byte, spans *[nFields][2]int32, seen *[nFields]bool) (Pa
 		Breaks:       get(fBreaks),
 		Replaces:     get(fReplaces),
 		Recommends:   get(fRecommends),
+		Suggests:     get(fSuggests),
 		Filename:     get(fFilename),
 		SHA256:       get(fSHA256),
 	}
@@ -224,6 +236,7 @@ func buildPackage(buf []byte, spans *[nFields][2]int32, seen *[nFields]bool) (Pa
 		return p, fmt.Errorf("%s: no Version field", p.Name)
 	}
 	p.Essential = seen[fEssential] && string(raw(fEssential)) == "yes"
+	p.Important = seen[fImportant] && string(raw(fImportant)) == "yes" || seen[fProtected] && string(raw(fProtected)) == "yes"
 	var ok bool
 	if seen[fSize] {
 		if p.Size, ok = atoi(raw(fSize)); !ok {

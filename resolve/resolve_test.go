@@ -8,21 +8,31 @@ import (
 	"testing"
 )
 
+// withDefaults adds "Version: 1.0" and "Architecture: amd64" to the
+// hand-written stanzas that leave them out: the Packages scanner, like apt,
+// refuses a stanza without a Version.
+func withDefaults(text string) string {
+	var out []string
+	for _, st := range strings.Split(strings.TrimSpace(text), "\n\n") {
+		st = strings.TrimSpace(st)
+		if !strings.Contains("\n"+st, "\nVersion:") {
+			st += "\nVersion: 1.0"
+		}
+		if !strings.Contains("\n"+st, "\nArchitecture:") {
+			st += "\nArchitecture: amd64"
+		}
+		out = append(out, st)
+	}
+	return strings.Join(out, "\n\n") + "\n"
+}
+
 // universe builds a universe from Packages-style stanzas; Version defaults
 // to 1.0 and Architecture to amd64.
 func universe(t testing.TB, text string) *Universe {
 	t.Helper()
-	ps, err := parseStanzas(strings.NewReader(strings.TrimSpace(text) + "\n"))
+	ps, err := parseStanzas(strings.NewReader(withDefaults(text)))
 	if err != nil {
 		t.Fatal(err)
-	}
-	for i := range ps {
-		if ps[i].Version == "" {
-			ps[i].Version = "1.0"
-		}
-		if ps[i].Architecture == "" {
-			ps[i].Architecture = "amd64"
-		}
 	}
 	u, err := NewUniverse("amd64", ps)
 	if err != nil {
@@ -481,7 +491,7 @@ Depends: ucf (>= 2)
 }
 
 func TestDeterministic(t *testing.T) {
-	ps, err := parseStanzas(strings.NewReader(strings.TrimSpace(baseUniverse+`
+	ps, err := parseStanzas(strings.NewReader(withDefaults(baseUniverse + `
 
 Package: app
 Depends: awk, cyc-a
@@ -491,7 +501,7 @@ Depends: cyc-b
 
 Package: cyc-b
 Pre-Depends: cyc-a
-`) + "\n"))
+`)))
 	if err != nil {
 		t.Fatal(err)
 	}

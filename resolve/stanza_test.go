@@ -1,7 +1,6 @@
 package resolve
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"io"
@@ -10,80 +9,28 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/deb2fs/deb2fs/archive"
 )
 
-// parseStanzas reads a Packages index into Packages. It stands in for the
-// archive client, which lives elsewhere; it keeps only the fields the
-// resolver reads.
+// parseStanzas reads a Packages index into Packages with the archive
+// client's scanner, the one the mirror uses, so the oracle tests resolve
+// over exactly what a mirror index holds.
 func parseStanzas(r io.Reader) ([]Package, error) {
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 1<<20), 1<<24)
-	var out []Package
-	var cur Package
-	var field *string
-	have := false
-	flush := func() {
-		if have {
-			out = append(out, cur)
-		}
-		cur, field, have = Package{}, nil, false
+	ps, err := archive.ReadPackages(r)
+	if err != nil {
+		return nil, err
 	}
-	for sc.Scan() {
-		line := sc.Text()
-		if line == "" {
-			flush()
-			continue
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			if field != nil {
-				*field += " " + strings.TrimSpace(line)
-			}
-			continue
-		}
-		k, v, ok := strings.Cut(line, ":")
-		if !ok {
-			return nil, fmt.Errorf("bad line %q", line)
-		}
-		v = strings.TrimSpace(v)
-		have = true
-		field = nil
-		switch k {
-		case "Package":
-			cur.Name = v
-		case "Version":
-			cur.Version = v
-		case "Architecture":
-			cur.Architecture = v
-		case "Multi-Arch":
-			cur.MultiArch = v
-		case "Priority":
-			cur.Priority = v
-		case "Source":
-			cur.Source = v
-		case "Essential":
-			cur.Essential = v == "yes"
-		case "Important", "Protected":
-			cur.Important = cur.Important || v == "yes"
-		case "Depends":
-			cur.Depends, field = v, &cur.Depends
-		case "Pre-Depends":
-			cur.PreDepends, field = v, &cur.PreDepends
-		case "Recommends":
-			cur.Recommends, field = v, &cur.Recommends
-		case "Suggests":
-			cur.Suggests, field = v, &cur.Suggests
-		case "Provides":
-			cur.Provides, field = v, &cur.Provides
-		case "Conflicts":
-			cur.Conflicts, field = v, &cur.Conflicts
-		case "Breaks":
-			cur.Breaks, field = v, &cur.Breaks
-		case "Replaces":
-			cur.Replaces, field = v, &cur.Replaces
+	out := make([]Package, len(ps))
+	for i, p := range ps {
+		out[i] = Package{
+			Name: p.Name, Version: p.Version, Architecture: p.Architecture, MultiArch: p.MultiArch,
+			Priority: p.Priority, Source: p.Source, Essential: p.Essential, Important: p.Important,
+			Depends: p.Depends, PreDepends: p.PreDepends, Recommends: p.Recommends, Suggests: p.Suggests,
+			Provides: p.Provides, Conflicts: p.Conflicts, Breaks: p.Breaks, Replaces: p.Replaces,
 		}
 	}
-	flush()
-	return out, sc.Err()
+	return out, nil
 }
 
 // hostIndex is the host's merged Packages indices as apt sees them.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -20,49 +19,7 @@ const refNameKey = "org.opencontainers.image.ref.name"
 // exclusive lock, through a temporary file and a rename: a reader sees the
 // old index or the new one. Entries are sorted by ref name, so the index is
 // the same whatever order layers were converted in.
-func (s *Store) Publish(keys []convert.Key) error {
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	idx, err := s.readIndex()
-	if err != nil {
-		return err
-	}
-	byRef := map[string]int{}
-	for i, d := range idx.Manifests {
-		byRef[d.Annotations[refNameKey]] = i
-	}
-	changed := false
-	for _, k := range keys {
-		rec, ok, err := s.record(k)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("store: no layer for key %s", k)
-		}
-		ref := rec.Manifest.Annotations[refNameKey]
-		if i, ok := byRef[ref]; ok {
-			if idx.Manifests[i].Digest == rec.Manifest.Digest {
-				continue
-			}
-			idx.Manifests[i] = rec.Manifest
-		} else {
-			byRef[ref] = len(idx.Manifests)
-			idx.Manifests = append(idx.Manifests, rec.Manifest)
-		}
-		changed = true
-	}
-	if !changed {
-		return nil
-	}
-	sort.SliceStable(idx.Manifests, func(i, j int) bool {
-		return idx.Manifests[i].Annotations[refNameKey] < idx.Manifests[j].Annotations[refNameKey]
-	})
-	return s.writeIndex(idx)
-}
+func (s *Store) Publish(keys []convert.Key) error { return s.PublishTagged(keys, nil) }
 
 // Index returns the layout's index.json.
 func (s *Store) Index() (*v1.IndexManifest, error) { return s.readIndex() }

@@ -181,20 +181,26 @@ func writeFileAtomic(s *Store, path string, data []byte) error {
 	if err != nil {
 		return err
 	}
+	return ReplaceFile(tmp, path, data)
+}
+
+// ReplaceFile writes data into tmp, a new temporary file on path's file
+// system, syncs it, makes it 0644 and renames it to path, so a reader sees
+// the old file or the new one and a crash leaves no half-written path. tmp
+// is closed, and removed unless it was renamed.
+func ReplaceFile(tmp *os.File, path string, data []byte) error {
 	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
+	_, err := tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
 	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
+	if err == nil {
+		err = tmp.Chmod(0o644)
 	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return err
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
 	}
-	if err := tmp.Close(); err != nil {
+	if err != nil {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
