@@ -96,12 +96,6 @@ func (p Paragraph) Get(name string) string {
 	return ""
 }
 
-// Has reports whether the named field is present.
-func (p Paragraph) Has(name string) bool {
-	_, ok := p.lookup(name)
-	return ok
-}
-
 // Bytes renders the paragraph as "Name: value\n" lines, with no blank line
 // after it. An empty first line is written as "Name:\n".
 func (p Paragraph) Bytes() []byte {
