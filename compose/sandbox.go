@@ -25,7 +25,11 @@ const Hostname = "localhost"
 // gives its second run another one). The loopback interface is up
 // (postfix's newaliases wants an active interface; ip(8) from iproute2).
 // The command runs with a reduced capability bounding set (sandboxCaps),
-// through setpriv(1) from util-linux.
+// through setpriv(1) from util-linux, as a child of the shell: the
+// namespace's pid 1 stays outside the chroot, so ischroot(1) sees a chroot
+// (it compares its own mounts with pid 1's) as it does under debootstrap
+// and mmdebstrap, and libc6's postinst skips "telinit u; sleep 1". Holding
+// capabilities the scripts lack, pid 1 keeps them out of /proc/1/root.
 const sandboxSetup = `set -e
 R=$1; H=$2; B=$3; shift 3
 printf %s "$H" > /proc/sys/kernel/hostname
@@ -51,7 +55,7 @@ if [ -n "$B" ]; then
 	rm "$R/dev/.boot_id"
 fi
 if [ -e "$R/proc/sysrq-trigger" ]; then mount --bind /dev/null "$R/proc/sysrq-trigger"; fi
-exec setpriv --bounding-set ` + sandboxCaps + ` chroot "$R" "$@"
+setpriv --bounding-set ` + sandboxCaps + ` chroot "$R" "$@"
 `
 
 // sandboxCaps is the capability bounding set of maintainer scripts:

@@ -12,7 +12,8 @@ import (
 )
 
 // The sandbox maintainer scripts run in: fixed host name, its own pid
-// namespace, loopback only, no /sys, a minimal /dev, read-only
+// namespace whose pid 1 (outside the chroot) they cannot look through,
+// ischroot saying "chroot", loopback only, no /sys, a minimal /dev, read-only
 // /proc/sys, no CAP_SYS_ADMIN, and only the environment compose sets.
 func TestSandbox(t *testing.T) {
 	needRoot(t)
@@ -45,7 +46,9 @@ func TestSandbox(t *testing.T) {
 	sb := &sandbox{root: root, env: baseEnv(1700000000)}
 	out, err := sb.run(context.Background(), nil, "/bin/sh", "-c", `
 echo "host=$(cat /proc/sys/kernel/hostname)"
-echo "pid=$$"
+echo "pid1=$(tr '\0\n' '\n ' < /proc/1/cmdline | sed -n 4p)"
+if ischroot; then echo ischroot=yes; else echo ischroot=no; fi
+if ls /proc/1/root/ >/dev/null 2>&1; then echo pid1root=readable; else echo pid1root=denied; fi
 echo "sys=$(ls /sys | wc -l)"
 echo "dev=$(ls /dev | tr '\n' ' ')"
 echo "ifaces=$(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d ' ' | tr '\n' ' ')"
@@ -59,7 +62,7 @@ echo "leak=${DEB2FS_LEAK:-none} sde=$SOURCE_DATE_EPOCH frontend=$DEBIAN_FRONTEND
 	got := string(out)
 	t.Log(got)
 	for _, want := range []string{
-		"host=" + Hostname + "\n", "pid=1\n", "sys=0\n", "ifaces=lo \n", "procsys=ro\n",
+		"host=" + Hostname + "\n", "pid1=deb2fs-sandbox\n", "ischroot=yes\n", "pid1root=denied\n", "sys=0\n", "ifaces=lo \n", "procsys=ro\n",
 		"leak=none sde=1700000000 frontend=noninteractive\n",
 	} {
 		if !strings.Contains(got, want) {
