@@ -147,6 +147,9 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 	if err := os.WriteFile(filepath.Join(root, policyRCDPath), []byte(policyRCD), 0o755); err != nil {
 		return nil, err
 	}
+	if err := firstboot.Prepare(root, firstboot.Hooks(c.names())); err != nil {
+		return nil, err
+	}
 	order, err := scriptOrder(c.pkgs, c.arch)
 	if err != nil {
 		return nil, err

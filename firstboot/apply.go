@@ -1,11 +1,40 @@
 package firstboot
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 )
+
+// Prepare readies an unconfigured root for the maintainer scripts: it
+// creates each hook's placeholders (empty, mode 0600, root owned) whose
+// directory exists and that do not exist yet. A placeholder whose
+// directory is missing is left out: the script then makes the secret and
+// Apply removes it as before.
+func Prepare(root string, hs []Hook) error {
+	for _, h := range hs {
+		for _, p := range h.Placeholders {
+			abs := filepath.Join(root, p)
+			if fi, err := os.Lstat(filepath.Dir(abs)); err != nil || !fi.IsDir() {
+				continue
+			}
+			f, err := os.OpenFile(abs, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+			if errors.Is(err, fs.ErrExist) {
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("firstboot %s: placeholder: %w", h.Name, err)
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
 
 // Apply prepares a configured root for sealing: for each hook it removes
 // (or empties) the per-instance files, and it installs the entrypoint, the

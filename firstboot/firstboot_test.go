@@ -58,6 +58,11 @@ func TestRegistry(t *testing.T) {
 				t.Errorf("hook %s: bad pattern %q", h.Name, p)
 			}
 		}
+		for _, p := range h.Placeholders {
+			if Covering([]Hook{h}, p) != h.Name {
+				t.Errorf("hook %s: placeholder %s is not removed by the hook", h.Name, p)
+			}
+		}
 		f := filepath.Join(t.TempDir(), "s")
 		os.WriteFile(f, []byte(h.Script), 0o644)
 		if out, err := exec.Command("sh", "-n", f).CombinedOutput(); err != nil || h.Script == "" {
@@ -182,5 +187,40 @@ func TestApplySystemd(t *testing.T) {
 	}
 	if target, err := os.Readlink(filepath.Join(root, WantsPath)); err != nil || target != UnitPath {
 		t.Errorf("wants link: %q, %v", target, err)
+	}
+}
+
+// Prepare creates the placeholders that are missing and whose directory
+// exists, leaves existing files alone, and Apply removes what it made.
+func TestPrepare(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "etc/ssh"), 0o755)
+	os.WriteFile(filepath.Join(root, "etc/ssh/ssh_host_rsa_key"), []byte("given"), 0o600)
+	hs := Hooks([]string{"openssh-server"})
+	if err := Prepare(root, hs); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"etc/ssh/ssh_host_ecdsa_key", "etc/ssh/ssh_host_ed25519_key"} {
+		fi, err := os.Lstat(filepath.Join(root, p))
+		if err != nil || !fi.Mode().IsRegular() || fi.Size() != 0 || fi.Mode().Perm() != 0o600 {
+			t.Errorf("placeholder %s: %v %v", p, fi, err)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(root, "etc/ssh/ssh_host_rsa_key")); string(data) != "given" {
+		t.Errorf("Prepare overwrote an existing file: %q", data)
+	}
+	// Without the directory, nothing is created.
+	bare := t.TempDir()
+	if err := Prepare(bare, hs); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(filepath.Join(bare, "etc")); err == nil {
+		t.Error("Prepare made a directory")
+	}
+	if _, err := Apply(root, hs); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(root, "etc/ssh/ssh_host_*")); len(left) != 0 {
+		t.Errorf("Apply left %v", left)
 	}
 }

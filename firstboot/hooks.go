@@ -12,7 +12,7 @@ var hashLink = regexp.MustCompile(`^[0-9a-f]{8}\.[0-9]+$`)
 // Version identifies the hooks, the entrypoint and the systemd unit: it
 // is part of the compose cache key, so changing a hook remakes every
 // configure layer.
-const Version = 4
+const Version = 5
 
 // Hook is one kind of per-instance state.
 type Hook struct {
@@ -30,6 +30,11 @@ type Hook struct {
 	Links []string
 	// Empty are files truncated to zero length if they exist.
 	Empty []string
+	// Placeholders are files, relative to the root, that Prepare creates
+	// empty before any maintainer script runs, so that the script that
+	// would generate the secret finds it present and skips the work the
+	// first run does anyway. Each lies under Remove, so none is sealed.
+	Placeholders []string
 	// Script is the shell script run once when a container first starts
 	// (under set -e).
 	Script string
@@ -129,7 +134,10 @@ chmod 0400 /etc/munge/munge.key
 		Name:     "openssh-server",
 		Packages: []string{"openssh-server"},
 		Remove:   []string{"etc/ssh/ssh_host_*"},
-		Script:   "ssh-keygen -A\n",
+		// The postinst makes each key of sshd_config's HostKey list (these
+		// three by default) only if its file is absent.
+		Placeholders: []string{"etc/ssh/ssh_host_rsa_key", "etc/ssh/ssh_host_ecdsa_key", "etc/ssh/ssh_host_ed25519_key"},
+		Script:       "ssh-keygen -A\n",
 	},
 	{
 		// postgresql-NN's postinst creates the cluster NN/main, whose
