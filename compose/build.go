@@ -45,7 +45,7 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 	if err != nil {
 		return nil, err
 	}
-	defer os.RemoveAll(cf.root)
+	defer cf.remove()
 	c.configureOutput = cf.output
 	t := time.Now()
 	if err := removeTransient(cf.root); err != nil {
@@ -65,7 +65,7 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 // configured is a scratch root after dpkg --configure --pending, before
 // anything is removed from it.
 type configured struct {
-	root   string
+	*scratch
 	before map[string]fileState // the union of the layers, before any script ran
 	sde    int64
 	output []byte // what dpkg printed
@@ -83,9 +83,27 @@ type configureRun struct {
 	label string
 }
 
+// scratch is one configure run's work area: a directory holding the root
+// the scripts see and, when the root is an overlayfs mount, its upper and
+// work directories.
+type scratch struct {
+	dir     string
+	root    string
+	overlay bool // root is an overlayfs mount
+}
+
+// remove unmounts and deletes the work area. A root that cannot be
+// unmounted is left alone (never deleted through a live mount); a later
+// compose retries (removeStaleRoots).
+func (s *scratch) remove() {
+	if unmount(s.root) == nil {
+		os.RemoveAll(s.dir)
+	}
+}
+
 // configureRoot assembles the layers in a new scratch root and runs every
 // preinst and dpkg --configure --pending in it. The caller removes the
-// root; on error it is removed already.
+// work area (remove); on error it is removed already.
 func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run configureRun) (_ *configured, err error) {
 	tm := run.timings
 	if tm == nil {
@@ -96,48 +114,41 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 		work = defaultWorkDir()
 	}
 	removeStaleRoots(work)
-	root, err := os.MkdirTemp(work, fmt.Sprintf("%s%d-", rootPrefix, os.Getpid()))
+	dir, err := os.MkdirTemp(work, fmt.Sprintf("%s%d-", rootPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
+	sc := &scratch{dir: dir, root: filepath.Join(dir, "root")}
 	defer func() {
 		if err != nil {
-			os.RemoveAll(root)
+			sc.remove()
 		}
 	}()
-	if err := os.Chmod(root, 0o755); err != nil {
-		return nil, err
-	}
+	root := sc.root
 
 	// Assemble.
 	t := time.Now()
-	x := newExtractor(root)
-	x.layer, x.mayReplace = "the base layer", c.mayReplace
-	if err := x.apply(blobPath(c.storeDir, base.Digest), base.MediaType, base.Digest); err != nil {
-		return nil, fmt.Errorf("base layer: %w", err)
-	}
-	for i := range c.pkgs {
-		e := &c.pkgs[i]
-		x.layer = e.Package
-		if err := x.apply(blobPath(c.storeDir, e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
-		}
-	}
-	if err := x.finish(); err != nil {
+	newest, err := c.assemble(sc, base, run.label)
+	if err != nil {
 		return nil, err
 	}
-	extracted := time.Since(t)
+	assembled := time.Since(t)
 	before, err := snapshot(root)
 	if err != nil {
 		return nil, err
 	}
 	tm.Assemble = time.Since(t)
-	c.logf("%sassembled %d layers in %s (extract %s, snapshot of %d paths %s)", run.label, len(c.pkgs)+1, tm.Assemble.Round(time.Millisecond),
-		extracted.Round(time.Millisecond), len(before), (tm.Assemble - extracted).Round(time.Millisecond))
+	how := "extract"
+	if sc.overlay {
+		how = "overlay"
+	}
+	c.assembly = how
+	c.logf("%sassembled %d layers in %s (%s %s, snapshot of %d paths %s)", run.label, len(c.pkgs)+1, tm.Assemble.Round(time.Millisecond),
+		how, assembled.Round(time.Millisecond), len(before), (tm.Assemble - assembled).Round(time.Millisecond))
 
 	sde := c.opts.SourceDateEpoch
 	if sde == 0 {
-		sde = x.newest.Unix()
+		sde = newest.Unix()
 	}
 
 	// Preinst.
@@ -176,7 +187,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 	}
 	tm.Configure = time.Since(t)
 	c.logf("%sdpkg --configure --pending: %s", run.label, tm.Configure.Round(time.Millisecond))
-	return &configured{root: root, before: before, sde: sde, output: out}, nil
+	return &configured{scratch: sc, before: before, sde: sde, output: out}, nil
 }
 
 // removeTransient removes the transient files from a configured root.
@@ -237,9 +248,9 @@ func (c *composer) mayReplace(later, earlier string) bool {
 // rootPrefix starts the names of scratch roots: rootPrefix PID - random.
 const rootPrefix = "deb2fs-compose-"
 
-// removeStaleRoots removes the scratch roots that runs killed before they
-// could clean up left in dir (on /dev/shm they hold memory): those whose
-// pid is not a live process.
+// removeStaleRoots removes the work areas that runs killed before they
+// could clean up left in dir (on /dev/shm they hold memory; an overlay
+// root is still mounted): those whose pid is not a live process.
 func removeStaleRoots(dir string) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
@@ -252,7 +263,7 @@ func removeStaleRoots(dir string) {
 		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
 			continue
 		}
-		os.RemoveAll(filepath.Join(dir, e.Name()))
+		(&scratch{dir: filepath.Join(dir, e.Name()), root: filepath.Join(dir, e.Name(), "root")}).remove()
 	}
 }
 

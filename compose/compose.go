@@ -37,6 +37,7 @@ type composer struct {
 	timings  Timings
 
 	configureOutput []byte
+	assembly        string // how the root was materialised, once it was
 	ctx             context.Context
 }
 
@@ -129,6 +130,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	c.timings.Write += time.Since(t)
 	c.timings.Total = time.Since(start)
 	img.Cached = cached
+	img.Assembled = c.assembly
 	if opts.CheckInstanceState {
 		img.InstanceState = rec.InstanceState
 	}

@@ -119,29 +119,33 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 
 	out := lowerTempDir(t)
 	const tagName = "e2e-nginx-openssh-server"
-	compose := func(noCache bool) *Image {
+	compose := func(noCache bool, how Assembly) *Image {
 		img, err := Compose(context.Background(), Options{
-			Packages: es, Request: req, Store: s, NoCache: noCache,
+			Packages: es, Request: req, Store: s, NoCache: noCache, Assemble: how,
 			Output: Output{Kind: "oci", Path: out, Tag: tagName},
 			Logf:   t.Logf,
 		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("image %s, %d layers, cached %v: %s", img.Manifest.Digest, len(img.Layers), img.Cached, img.Timings)
+		t.Logf("image %s, %d layers, cached %v, assembled %q: %s", img.Manifest.Digest, len(img.Layers), img.Cached, img.Assembled, img.Timings)
 		return img
 	}
-	img := compose(true)
-	again := compose(false)
+	// The overlay path, the cache, then the extraction path: one digest.
+	img := compose(true, AssembleOverlay)
+	if img.Assembled != "overlay" {
+		t.Errorf("assembled %q, want overlay", img.Assembled)
+	}
+	again := compose(false, AssembleOverlay)
 	if !again.Cached || again.Manifest.Digest != img.Manifest.Digest {
 		t.Errorf("second compose: cached %v, digest %s, want cached and %s", again.Cached, again.Manifest.Digest, img.Manifest.Digest)
 	}
 	if again.Timings.Total > time.Second {
 		t.Errorf("cached compose took %s, want ≤ 1 s", again.Timings.Total)
 	}
-	fresh := compose(true)
-	if fresh.Manifest.Digest != img.Manifest.Digest {
-		t.Errorf("configuring again gave %s (configure layer %s), first run %s (configure layer %s): not reproducible",
+	fresh := compose(true, AssembleExtract)
+	if fresh.Manifest.Digest != img.Manifest.Digest || fresh.Assembled != "extract" {
+		t.Errorf("configuring again over extracted layers gave %s (configure layer %s), the overlay run %s (configure layer %s): not reproducible",
 			fresh.Manifest.Digest, fresh.Layers[len(fresh.Layers)-1].Digest, img.Manifest.Digest, img.Layers[len(img.Layers)-1].Digest)
 	}
 	if len(img.Layers) > 127 {

@@ -48,6 +48,10 @@ type extractor struct {
 	layer      string
 	owners     map[string]string
 	mayReplace func(later, earlier string) bool
+
+	// onEntry, when set, sees every entry's root-relative path before it
+	// is applied; an error stops the layer.
+	onEntry func(rel string) error
 }
 
 // OverlapError is two packages shipping one path when neither declares
@@ -171,6 +175,11 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	}
 	if rel == "." {
 		return nil // the base layer owns the root
+	}
+	if x.onEntry != nil {
+		if err := x.onEntry(rel); err != nil {
+			return err
+		}
 	}
 	if err := x.parent(rel); err != nil {
 		return err

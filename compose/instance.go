@@ -7,7 +7,6 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"io"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -130,16 +129,16 @@ func (c *composer) buildChecked(ctx context.Context, base v1.Descriptor) (*cache
 		cancel()
 		open()
 		if r := <-second; r.err == nil {
-			os.RemoveAll(r.cf.root)
+			r.cf.remove()
 		}
 		return nil, err
 	}
-	defer os.RemoveAll(cf.root)
+	defer cf.remove()
 	r := <-second
 	if r.err != nil {
 		return nil, fmt.Errorf("instance-state check (second configure run): %w", r.err)
 	}
-	defer os.RemoveAll(r.cf.root)
+	defer r.cf.remove()
 	c.configureOutput = cf.output
 
 	t := time.Now()

@@ -46,6 +46,9 @@ type Options struct {
 	// WorkDir is where the scratch root is assembled; "" means /dev/shm
 	// when it is a tmpfs, else the system's temporary directory.
 	WorkDir string
+	// Assemble says how the scratch root is materialised; the zero value
+	// is overlayfs when possible, extraction otherwise.
+	Assemble Assembly
 	// NoCache makes compose configure again even when the configure layer
 	// of the same inputs is cached (the result replaces the cache entry).
 	NoCache bool
@@ -118,6 +121,9 @@ type Image struct {
 	Ref string
 	// Cached is true when the configure layer came from the cache.
 	Cached bool
+	// Assembled says how the root was materialised ("overlay" or
+	// "extract"); "" when the configure layer came from the cache.
+	Assembled string
 	// SourceDateEpoch is the time the image claims.
 	SourceDateEpoch int64
 	// InstanceState is the differential check's result, when it was asked

@@ -18,6 +18,7 @@ func newCompose() *cobra.Command {
 		sde                                 int64
 		noCache, recommends, quiet          bool
 		checkState, allowState              bool
+		assemble                            string
 	)
 	cmd := &cobra.Command{
 		Use:   "compose [--store DIR] [--index REF] [--output oci:DIR[:TAG]|docker-archive:FILE[:TAG]|docker://REGISTRY/REPO[:TAG]] PKG[=VERSION]...",
@@ -53,6 +54,13 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if err != nil {
 				return err
 			}
+			how := compose.Assembly(assemble)
+			if assemble == "auto" {
+				how = compose.AssembleAuto
+			}
+			if how != compose.AssembleAuto && how != compose.AssembleOverlay && how != compose.AssembleExtract {
+				return fmt.Errorf("--assemble %q: want auto, overlay or extract", assemble)
+			}
 			start := time.Now()
 			idx, err := mirror.LoadIndex(st, indexRef)
 			if err != nil {
@@ -70,6 +78,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				SourceDateEpoch: sde,
 				MaxLayers:       maxLayers,
 				NoCache:         noCache,
+				Assemble:        how,
 
 				CheckInstanceState: checkState || allowState,
 				AllowInstanceState: allowState,
@@ -86,7 +95,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if err != nil {
 				return err
 			}
-			from := "configured"
+			from := "configured (" + img.Assembled + ")"
 			if img.Cached {
 				from = "configure layer cached"
 			}
@@ -117,6 +126,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.IntVar(&maxLayers, "max-layers", compose.DefaultMaxLayers, "layer budget of the image")
 	f.Int64Var(&sde, "source-date-epoch", 0, "the image's time, seconds since 1970 (default: the newest file time in its packages)")
 	f.BoolVar(&noCache, "no-cache", false, "configure again even when the configure layer is cached")
+	f.StringVar(&assemble, "assemble", "auto", "how the root to configure is made: overlay (overlayfs over layers unpacked once into the store's cache), extract (every layer extracted), or auto (overlay when the kernel allows)")
 	f.BoolVar(&recommends, "install-recommends", false, "follow Recommends too")
 	f.StringVar(&cmdLine, "cmd", "", "the image's default command, run by /bin/sh -c (default: /bin/bash)")
 	f.BoolVar(&checkState, "check-instance-state", false, "configure twice (other host name, boot id, entropy, time) and fail on per-instance state no firstboot hook handles")

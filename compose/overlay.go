@@ -1,0 +1,243 @@
+package compose
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sys/unix"
+)
+
+// The overlay assemble path: every layer is unpacked once into a cache
+// directory of the store, and a compose mounts overlayfs over those
+// directories (read-only lower layers) with an upper directory in the
+// scratch area. Nothing is inflated or copied per compose; what the
+// maintainer scripts change lands in the upper directory. The extraction
+// path (extract.go) stays the reference and the fallback.
+
+// unpackedDir is the cache of unpacked layers, relative to the store: one
+// directory per layer digest (hex), holding tree/ (the files) and
+// meta.json. A directory is renamed into place complete; the cache is
+// derived data and may be deleted while no compose runs.
+const unpackedDir = "deb2fs/compose/unpacked"
+
+// unpackedFormat versions the cache entries' layout and meta.json.
+const unpackedFormat = 1
+
+// maxOverlayOptions is the size of the buffer the kernel copies mount
+// options into (a page).
+const maxOverlayOptions = 4096
+
+// errNotOverlayable says a layer set cannot be assembled with overlayfs
+// with the extraction path's semantics; compose then extracts.
+var errNotOverlayable = errors.New("not overlayable")
+
+// unpacked is one layer unpacked in the cache.
+type unpacked struct {
+	tree string
+	meta unpackedMeta
+}
+
+// unpackedMeta is what the overlay path needs to know of a layer without
+// reading its tree: every path and whether it is a directory (for the
+// Replaces check the extractor makes), and the newest regular file's
+// mtime (the default SOURCE_DATE_EPOCH).
+type unpackedMeta struct {
+	Format int `json:"format"`
+	// Newest is a Unix time in nanoseconds; 0 when the layer has no
+	// regular file.
+	Newest int64 `json:"newest"`
+	// Dirs and Files (every other kind) are root-relative paths.
+	Dirs  []string `json:"dirs"`
+	Files []string `json:"files"`
+}
+
+// unpack returns the layer blob's unpacked directory from the cache,
+// unpacking it first when it is not there. A layer holding whiteouts is
+// refused with errNotOverlayable: its meaning depends on the layers below.
+func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
+	dir := filepath.Join(storeDir, unpackedDir)
+	final := filepath.Join(dir, desc.Digest.Hex)
+	u, err := loadUnpacked(final)
+	if err == nil {
+		return u, nil
+	}
+	if !errors.Is(err, fs.ErrNotExist) {
+		// Unreadable or of another format (an older deb2fs): unpack again.
+		if err := os.RemoveAll(final); err != nil {
+			return nil, err
+		}
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	removeStaleUnpacks(dir)
+	tmp, err := os.MkdirTemp(dir, fmt.Sprintf("tmp-%d-", os.Getpid()))
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	tree := filepath.Join(tmp, "tree")
+	if err := os.Mkdir(tree, 0o755); err != nil {
+		return nil, err
+	}
+	x := newExtractor(tree)
+	x.onEntry = func(rel string) error {
+		if strings.HasPrefix(filepath.Base(rel), whiteoutPrefix) {
+			return fmt.Errorf("%w: whiteout %s", errNotOverlayable, rel)
+		}
+		return nil
+	}
+	if err := x.apply(blobPath(storeDir, desc.Digest), desc.MediaType, desc.Digest); err != nil {
+		return nil, err
+	}
+	if err := x.finish(); err != nil {
+		return nil, err
+	}
+	meta := unpackedMeta{Format: unpackedFormat}
+	if !x.newest.IsZero() {
+		meta.Newest = x.newest.UnixNano()
+	}
+	// Every path, /tmp and /run too: they count for the Replaces check.
+	err = filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || p == tree {
+			return err
+		}
+		if rel := p[len(tree)+1:]; d.IsDir() {
+			meta.Dirs = append(meta.Dirs, rel)
+		} else {
+			meta.Files = append(meta.Files, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(meta)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), data, 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		// Another compose put it there first: use theirs.
+		if u, lerr := loadUnpacked(final); lerr == nil {
+			return u, nil
+		}
+		return nil, err
+	}
+	return &unpacked{tree: filepath.Join(final, "tree"), meta: meta}, nil
+}
+
+// loadUnpacked reads a cache entry.
+func loadUnpacked(final string) (*unpacked, error) {
+	data, err := os.ReadFile(filepath.Join(final, "meta.json"))
+	if err != nil {
+		return nil, err
+	}
+	var m unpackedMeta
+	if err := json.Unmarshal(data, &m); err != nil {
+		return nil, err
+	}
+	if m.Format != unpackedFormat {
+		return nil, fmt.Errorf("%s: cache format %d, want %d", final, m.Format, unpackedFormat)
+	}
+	return &unpacked{tree: filepath.Join(final, "tree"), meta: m}, nil
+}
+
+// removeStaleUnpacks removes the temporary directories of unpacks whose
+// process is gone.
+func removeStaleUnpacks(dir string) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), "tmp-")
+		if !ok {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(rest, "-")
+		if pid, err := strconv.Atoi(pidStr); err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) != nil {
+			os.RemoveAll(filepath.Join(dir, e.Name()))
+		}
+	}
+}
+
+// overlayLayer is one lower layer of the mount: its name for errors (a
+// package, or "the base layer") and its unpacked directory.
+type overlayLayer struct {
+	name string
+	u    *unpacked
+}
+
+// checkOverlay makes the extraction path's decisions from the layers'
+// metadata: two layers shipping one non-directory path is an
+// *OverlapError unless the later may replace the earlier; a path that is
+// a directory in one layer and something else in another is
+// errNotOverlayable (the extractor replaces or refuses it; overlayfs would
+// silently hide one). It returns the newest regular file's mtime.
+func checkOverlay(layers []overlayLayer, mayReplace func(later, earlier string) bool) (int64, error) {
+	isDir := map[string]bool{}
+	owners := map[string]string{}
+	var newest int64
+	for _, l := range layers {
+		newest = max(newest, l.u.meta.Newest)
+		for _, d := range l.u.meta.Dirs {
+			if dir, ok := isDir[d]; ok && !dir {
+				return 0, fmt.Errorf("%w: /%s is a directory in %s and not in %s", errNotOverlayable, d, l.name, owners[d])
+			}
+			isDir[d] = true
+		}
+		for _, f := range l.u.meta.Files {
+			if dir, ok := isDir[f]; ok && dir {
+				return 0, fmt.Errorf("%w: /%s is not a directory in %s but one in a layer below", errNotOverlayable, f, l.name)
+			}
+			isDir[f] = false
+			if prev, ok := owners[f]; ok && prev != l.name && mayReplace != nil && !mayReplace(l.name, prev) {
+				return 0, &OverlapError{Path: f, First: prev, Second: l.name}
+			}
+			owners[f] = l.name
+		}
+	}
+	return newest, nil
+}
+
+// mountOverlay mounts overlayfs on root with the layers as lower
+// directories (the first layer at the bottom) and upper and work as its
+// writable directories. The lower directories are named through
+// /proc/self/fd, so that a hundred layers fit in the one page the kernel
+// takes options from.
+func mountOverlay(root, upper, work string, layers []overlayLayer) error {
+	var lowers []string
+	for i := len(layers) - 1; i >= 0; i-- {
+		fd, err := unix.Open(layers[i].u.tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		lowers = append(lowers, "/proc/self/fd/"+strconv.Itoa(fd))
+	}
+	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
+	if len(opts) >= maxOverlayOptions {
+		return fmt.Errorf("%w: %d layers make %d bytes of mount options", errNotOverlayable, len(layers), len(opts))
+	}
+	if err := unix.Mount("deb2fs", root, "overlay", 0, opts); err != nil {
+		return fmt.Errorf("mount overlay on %s: %w", root, err)
+	}
+	return nil
+}
+
+// unmount detaches a mount point; not being one is no error.
+func unmount(p string) error {
+	err := unix.Unmount(p, unix.MNT_DETACH)
+	if err == nil || errors.Is(err, unix.EINVAL) || errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	return fmt.Errorf("unmount %s: %w", p, err)
+}
