@@ -41,10 +41,12 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (time
 			return time.Time{}, err
 		}
 		c.logf("%soverlay: %v; extracting the layers instead", label, err)
-		if err := unmount(sc.root); err != nil {
-			return time.Time{}, err
+		if sc.overlay {
+			if err := unmount(sc.root); err != nil {
+				return time.Time{}, err
+			}
+			sc.overlay = false
 		}
-		sc.overlay = false
 		for _, d := range []string{"root", "upper", "work"} {
 			if err := os.RemoveAll(filepath.Join(sc.dir, d)); err != nil {
 				return time.Time{}, err

@@ -96,7 +96,7 @@ type scratch struct {
 // unmounted is left alone (never deleted through a live mount); a later
 // compose retries (removeStaleRoots).
 func (s *scratch) remove() {
-	if unmount(s.root) == nil {
+	if !s.overlay || unmount(s.root) == nil {
 		os.RemoveAll(s.dir)
 	}
 }
@@ -263,7 +263,7 @@ func removeStaleRoots(dir string) {
 		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
 			continue
 		}
-		(&scratch{dir: filepath.Join(dir, e.Name()), root: filepath.Join(dir, e.Name(), "root")}).remove()
+		(&scratch{dir: filepath.Join(dir, e.Name()), root: filepath.Join(dir, e.Name(), "root"), overlay: true}).remove()
 	}
 }
 

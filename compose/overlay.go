@@ -13,6 +13,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
+
+	"github.com/deb2fs/deb2fs/internal/userns"
 )
 
 // The overlay assemble path: every layer is unpacked once into a cache
@@ -64,6 +66,11 @@ type unpackedMeta struct {
 // refused with errNotOverlayable: its meaning depends on the layers below.
 func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
 	dir := filepath.Join(storeDir, unpackedDir)
+	if k := userns.MapKey(); k != "" {
+		// Unpacked in a user namespace, the files belong to its ids: a
+		// cache per id mapping.
+		dir += "-userns-" + k
+	}
 	final := filepath.Join(dir, desc.Digest.Hex)
 	u, err := loadUnpacked(final)
 	if err == nil {
@@ -224,6 +231,11 @@ func mountOverlay(root, upper, work string, layers []overlayLayer) error {
 		lowers = append(lowers, "/proc/self/fd/"+strconv.Itoa(fd))
 	}
 	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
+	if userns.Inside() {
+		// Whiteouts and opaque directories in user.overlay.* xattrs: a
+		// user namespace may not write trusted.* ones.
+		opts += ",userxattr"
+	}
 	if len(opts) >= maxOverlayOptions {
 		return fmt.Errorf("%w: %d layers make %d bytes of mount options", errNotOverlayable, len(layers), len(opts))
 	}

@@ -17,7 +17,8 @@ const Hostname = "localhost"
 // sandboxSetup is run by the host's /bin/sh inside the new namespaces,
 // before it chroots: it sets the fixed host name in the new UTS namespace
 // and gives the root a minimal /dev on a tmpfs that lives only as long as
-// the mount namespace. /proc is mounted by unshare (--mount-proc) and shows
+// the mount namespace, the device nodes bound from the host's (mknod is
+// not allowed in a user namespace; binding works in both modes). /proc is mounted by unshare (--mount-proc) and shows
 // the new pid namespace only (its sys/ read-only, sysrq-trigger hidden);
 // /sys is not mounted, so nothing reads the machine's identity (DMI
 // product UUID) from it. A non-empty third argument replaces the boot id
@@ -32,15 +33,13 @@ const Hostname = "localhost"
 // capabilities the scripts lack, pid 1 keeps them out of /proc/1/root.
 const sandboxSetup = `set -e
 R=$1; H=$2; B=$3; shift 3
-printf %s "$H" > /proc/sys/kernel/hostname
+hostname "$H"
 if command -v ip >/dev/null; then ip link set lo up; fi
 mount -t tmpfs -o mode=0755,nosuid,size=16m deb2fs-dev "$R/dev"
-mknod -m 666 "$R/dev/null" c 1 3
-mknod -m 666 "$R/dev/zero" c 1 5
-mknod -m 666 "$R/dev/full" c 1 7
-mknod -m 666 "$R/dev/random" c 1 8
-mknod -m 666 "$R/dev/urandom" c 1 9
-mknod -m 666 "$R/dev/tty" c 5 0
+for d in null zero full random urandom tty; do
+	: > "$R/dev/$d"
+	mount --bind "/dev/$d" "$R/dev/$d"
+done
 ln -s /proc/self/fd "$R/dev/fd"
 ln -s /proc/self/fd/0 "$R/dev/stdin"
 ln -s /proc/self/fd/1 "$R/dev/stdout"

@@ -131,6 +131,9 @@ func (s *Store) Put(ctx context.Context, key convert.Key, write func(io.Writer) 
 	if err == nil {
 		err = tmp.Sync()
 	}
+	if err == nil {
+		err = tmp.Chmod(0o644) // as every other blob: the layout is readable by all
+	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}

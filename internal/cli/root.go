@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deb2fs/deb2fs/internal/userns"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -20,6 +21,16 @@ func New() *cobra.Command {
 		Short:         "Turn a Debian archive into container layers and compose images from them",
 		SilenceUsage:  true,
 		SilenceErrors: true,
+		// compose and update run maintainer scripts as root in a chroot:
+		// without real root they run in a user namespace (package userns).
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			if (cmd.Name() == "compose" || cmd.Name() == "update") && userns.Needed() {
+				if err := userns.Reexec(); err != nil {
+					return fmt.Errorf("%s: not root, and no user namespace: %w", cmd.Name(), err)
+				}
+			}
+			return nil
+		},
 	}
 	root.AddCommand(newVersion(), newConvert(), newMirror(), newCompose(), newInspect(), newWhich(), newDiff(), newUpdate())
 	return root
