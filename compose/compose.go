@@ -218,7 +218,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	}
 	img.Ref = "oci:" + dir + ":" + name
 	if out.Kind == "docker" {
-		stats, err := push(c.ctx, dir, mDesc.Digest, out.Path, out.Transport)
+		stats, err := push(c.ctx, dir, mDesc.Digest, out.Path, c.opts.MountFrom, out.Transport)
 		if err != nil {
 			return nil, err
 		}

@@ -32,6 +32,16 @@ type Options struct {
 	Store *store.Store
 	// Output is where the image goes; the zero value is the store, tagged.
 	Output Output
+	// MountFrom is a registry repository, REGISTRY/REPO, that holds the
+	// package layers: the mirror's (`deb2fs mirror --store REGISTRY/REPO`).
+	// When the image is pushed to a repository of the same registry, each
+	// layer that repository lacks is mounted from MountFrom (a
+	// cross-repository blob mount) instead of being uploaded; a layer the
+	// registry cannot mount (not in MountFrom, or a layer compose made) is
+	// uploaded. Ignored for other outputs and for a push to another
+	// registry. "" mounts nothing: the store does not record the registry
+	// repository a mirror published to.
+	MountFrom string
 
 	// SourceDateEpoch is the time the image claims (seconds since the
 	// epoch): maintainer scripts see it, the configure layer's mtimes are

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/spf13/cobra"
 
 	"github.com/deb2fs/deb2fs/compose"
@@ -14,6 +15,7 @@ import (
 func newCompose() *cobra.Command {
 	var (
 		storeDir, indexRef, output, cmdLine string
+		mountFrom                           string
 		maxLayers                           int
 		sde                                 int64
 		noCache, recommends, quiet          bool
@@ -54,6 +56,14 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if err != nil {
 				return err
 			}
+			if mountFrom != "" {
+				if out.Kind != "docker" {
+					return fmt.Errorf("--mount-from is for a push: --output docker://REGISTRY/REPO[:TAG]")
+				}
+				if _, err := name.NewRepository(mountFrom); err != nil {
+					return fmt.Errorf("--mount-from %q: want REGISTRY/REPO: %w", mountFrom, err)
+				}
+			}
 			how := compose.Assembly(assemble)
 			if assemble == "auto" {
 				how = compose.AssembleAuto
@@ -75,6 +85,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				Request:         resolve.Request{Install: args, Recommends: recommends},
 				Store:           st,
 				Output:          out,
+				MountFrom:       mountFrom,
 				SourceDateEpoch: sde,
 				MaxLayers:       maxLayers,
 				NoCache:         noCache,
@@ -112,8 +123,13 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				}
 			}
 			if out.Kind == "docker" {
-				fmt.Fprintf(cmd.ErrOrStderr(), "compose: pushed %d blobs; the registry had the other %d\n",
-					img.Pushed.Blobs, len(img.Layers)+1-img.Pushed.Blobs)
+				had := len(img.Layers) + 1 - img.Pushed.Blobs - img.Pushed.Mounted
+				if mountFrom != "" {
+					fmt.Fprintf(cmd.ErrOrStderr(), "compose: pushed %d blobs, mounted %d from %s; the registry had the other %d\n",
+						img.Pushed.Blobs, img.Pushed.Mounted, mountFrom, had)
+				} else {
+					fmt.Fprintf(cmd.ErrOrStderr(), "compose: pushed %d blobs; the registry had the other %d\n", img.Pushed.Blobs, had)
+				}
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s\t%s\n", img.Ref, img.Manifest.Digest)
 			return nil
@@ -123,6 +139,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	storeFlag(cmd, &storeDir)
 	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+mirror.LatestRef+") or sha256:DIGEST")
 	f.StringVarP(&output, "output", "o", "", "where the image goes: oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG] (default: the store, tagged compose-PKG-...)")
+	f.StringVar(&mountFrom, "mount-from", "", "with --output docker://REGISTRY/REPO: the repository of the same registry holding the package layers (the mirror's REGISTRY/REPO); layers are mounted from it, not uploaded")
 	f.IntVar(&maxLayers, "max-layers", compose.DefaultMaxLayers, "layer budget of the image")
 	f.Int64Var(&sde, "source-date-epoch", 0, "the image's time, seconds since 1970 (default: the newest file time in its packages)")
 	f.BoolVar(&noCache, "no-cache", false, "configure again even when the configure layer is cached")
