@@ -26,30 +26,37 @@ const (
 	AssembleExtract Assembly = "extract"
 )
 
+// assembled is what assembling found: the newest regular file's mtime in
+// the layers, and the paths several packages ship, with their owners.
+type assembled struct {
+	newest    time.Time
+	takeovers []takeover
+}
+
 // assemble materialises the union of the base and package layers at
-// sc.root and returns the newest regular file's mtime in them. Both paths
-// give the same tree: extraction applies the layers in order, overlayfs
-// stacks them as they are (checkOverlay refuses what would differ).
-func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (time.Time, error) {
+// sc.root. Both paths give the same tree: extraction applies the layers in
+// order, overlayfs stacks them as they are (checkOverlay refuses what
+// would differ).
+func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (*assembled, error) {
 	if c.opts.Assemble != AssembleExtract {
-		newest, err := c.assembleOverlay(sc, base)
+		a, err := c.assembleOverlay(sc, base)
 		if err == nil {
-			return newest, nil
+			return a, nil
 		}
 		var overlap *OverlapError
 		if c.opts.Assemble == AssembleOverlay || errors.As(err, &overlap) {
-			return time.Time{}, err
+			return nil, err
 		}
 		c.logf("%soverlay: %v; extracting the layers instead", label, err)
 		if sc.overlay {
 			if err := unmount(sc.root); err != nil {
-				return time.Time{}, err
+				return nil, err
 			}
 			sc.overlay = false
 		}
 		for _, d := range []string{"root", "upper", "work"} {
 			if err := os.RemoveAll(filepath.Join(sc.dir, d)); err != nil {
-				return time.Time{}, err
+				return nil, err
 			}
 		}
 	}
@@ -57,29 +64,32 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (time
 }
 
 // assembleExtract extracts the layers, in order, into root.
-func (c *composer) assembleExtract(root string, base v1.Descriptor) (time.Time, error) {
+func (c *composer) assembleExtract(root string, base v1.Descriptor) (*assembled, error) {
 	if err := os.Mkdir(root, 0o755); err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
 	x := newExtractor(root)
-	x.layer, x.mayReplace = "the base layer", c.mayReplace
+	x.layer, x.own = "the base layer", newOwnership(c.replaces)
 	if err := x.apply(blobPath(c.storeDir, base.Digest), base.MediaType, base.Digest); err != nil {
-		return time.Time{}, fmt.Errorf("base layer: %w", err)
+		return nil, fmt.Errorf("base layer: %w", err)
 	}
 	for i := range c.pkgs {
 		e := &c.pkgs[i]
 		x.layer = e.Package
 		if err := x.apply(blobPath(c.storeDir, e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
-			return time.Time{}, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
+			return nil, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 		}
 	}
-	return x.newest, x.finish()
+	if err := x.finish(); err != nil {
+		return nil, err
+	}
+	return &assembled{newest: x.newest, takeovers: x.own.takeovers()}, nil
 }
 
 // assembleOverlay unpacks the layers the cache lacks (in parallel), checks
 // that stacking them means what extracting them would, and mounts
 // overlayfs on sc.root.
-func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (time.Time, error) {
+func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled, error) {
 	layers := make([]overlayLayer, len(c.pkgs)+1)
 	layers[0].name = "the base layer"
 	var g errgroup.Group
@@ -103,24 +113,26 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (time.Time, 
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
-	newest, err := checkOverlay(layers, c.mayReplace)
+	own := newOwnership(c.replaces)
+	newest, err := checkOverlay(layers, own)
 	if err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
 	upper, work := filepath.Join(sc.dir, "upper"), filepath.Join(sc.dir, "work")
 	for _, d := range []string{sc.root, upper, work} {
 		if err := os.Mkdir(d, 0o755); err != nil {
-			return time.Time{}, err
+			return nil, err
 		}
 	}
 	if err := mountOverlay(sc.root, upper, work, layers); err != nil {
-		return time.Time{}, err
+		return nil, err
 	}
 	sc.overlay = true
-	if newest == 0 {
-		return time.Time{}, nil
+	a := &assembled{takeovers: own.takeovers()}
+	if newest != 0 {
+		a.newest = time.Unix(0, newest)
 	}
-	return time.Unix(0, newest), nil
+	return a, nil
 }

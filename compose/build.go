@@ -128,13 +128,18 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 
 	// Assemble.
 	t := time.Now()
-	newest, err := c.assemble(sc, base, run.label)
+	a, err := c.assemble(sc, base, run.label)
 	if err != nil {
 		return nil, err
 	}
 	assembled := time.Since(t)
 	before, err := snapshot(root)
 	if err != nil {
+		return nil, err
+	}
+	// Where packages ship one path, leave it as dpkg would: the configure
+	// layer carries what differs from the union of the layers.
+	if err := c.applyTakeovers(root, a.takeovers); err != nil {
 		return nil, err
 	}
 	tm.Assemble = time.Since(t)
@@ -148,7 +153,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 
 	sde := c.opts.SourceDateEpoch
 	if sde == 0 {
-		sde = newest.Unix()
+		sde = a.newest.Unix()
 	}
 
 	// Preinst.
@@ -222,27 +227,6 @@ func (c *composer) capture(cf *configured) (*cacheRecord, error) {
 	desc.MediaType = types.OCILayer
 	c.logf("configure layer: %d entries, %d bytes", len(changes), desc.Size)
 	return &cacheRecord{Layer: desc, DiffID: diffID, SourceDateEpoch: cf.sde}, nil
-}
-
-// mayReplace reports whether package later declares Replaces on package
-// earlier (any version: the set is already resolved). A package that the
-// layer order puts first but that replaces a later one is not supported
-// yet: the later layer would win in the image, so it is refused too.
-func (c *composer) mayReplace(later, earlier string) bool {
-	for _, e := range c.pkgs {
-		if e.Package != later {
-			continue
-		}
-		for _, alt := range strings.FieldsFunc(e.Replaces, func(r rune) bool { return r == ',' || r == '|' }) {
-			name, _, _ := strings.Cut(strings.TrimSpace(alt), " ")
-			name, _, _ = strings.Cut(name, ":")
-			name, _, _ = strings.Cut(name, "(")
-			if name == earlier {
-				return true
-			}
-		}
-	}
-	return false
 }
 
 // rootPrefix starts the names of scratch roots: rootPrefix PID - random.

@@ -20,8 +20,9 @@ import (
 // layers: the base layer, the configure recipe (sandbox, environment,
 // normalisation) and the configure layer's encoding. It is part of the
 // configure cache key: bump it whenever the same inputs would give other
-// bytes.
-const FormatVersion = 3
+// bytes. 4: a path several packages ship is left as dpkg leaves it
+// (Replaces in either layer order).
+const FormatVersion = 4
 
 // cacheRecord is a cached configure layer.
 type cacheRecord struct {

@@ -41,17 +41,17 @@ type extractor struct {
 	// SOURCE_DATE_EPOCH.
 	newest time.Time
 
-	// layer names the layer being applied (a package); owners records
-	// which layer wrote each non-directory path, and mayReplace, when set,
-	// says whether layer later may overwrite a path of layer earlier
-	// (Replaces). Without mayReplace any overwrite is allowed.
-	layer      string
-	owners     map[string]string
-	mayReplace func(later, earlier string) bool
+	// layer names the layer being applied (a package); own, when set,
+	// follows which package owns each non-directory path and refuses an
+	// overwrite that no Replaces allows.
+	layer string
+	own   *ownership
 
 	// onEntry, when set, sees every entry's root-relative path before it
 	// is applied; an error stops the layer.
 	onEntry func(rel string) error
+	// only, when set, limits the entries applied to these paths.
+	only map[string]bool
 }
 
 // OverlapError is two packages shipping one path when neither declares
@@ -67,7 +67,7 @@ func (e *OverlapError) Error() string {
 }
 
 func newExtractor(root string) *extractor {
-	return &extractor{root: root, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}, owners: map[string]string{}}
+	return &extractor{root: root, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
 }
 
 // openLayer opens a layer blob for reading as a tar stream.
@@ -173,7 +173,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if rel == "." {
+	if rel == "." || (x.only != nil && !x.only[rel]) {
 		return nil // the base layer owns the root
 	}
 	if x.onEntry != nil {
@@ -193,17 +193,16 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		x.forget(victim)
 		return os.RemoveAll(filepath.Join(x.root, victim))
 	}
-	if hdr.Typeflag != tar.TypeDir && x.mayReplace != nil {
-		if prev, ok := x.owners[rel]; ok && prev != x.layer && !x.mayReplace(x.layer, prev) {
-			return &OverlapError{Path: rel, First: prev, Second: x.layer}
+	if hdr.Typeflag != tar.TypeDir && x.own != nil {
+		if err := x.own.add(rel, x.layer); err != nil {
+			return err
 		}
-		x.owners[rel] = x.layer
 	}
 	abs := filepath.Join(x.root, rel)
 	fi, err := os.Lstat(abs)
 	exists := err == nil
 	if exists && !(fi.IsDir() && hdr.Typeflag == tar.TypeDir) {
-		x.forget(rel)
+		x.forgetDirs(rel)
 		if err := os.RemoveAll(abs); err != nil {
 			return err
 		}
@@ -329,9 +328,17 @@ func (x *extractor) clearDir(rel string) error {
 	return nil
 }
 
-// forget drops what the extractor knows about rel and below.
+// forget drops what the extractor knows about rel (deleted) and below.
 func (x *extractor) forget(rel string) {
-	delete(x.owners, rel)
+	if x.own != nil {
+		x.own.forget(rel)
+	}
+	x.forgetDirs(rel)
+}
+
+// forgetDirs drops the directories known at and below rel (about to be
+// replaced by another entry, whose ownership stays recorded).
+func (x *extractor) forgetDirs(rel string) {
 	delete(x.dirs, rel)
 	delete(x.dirTimes, rel)
 	prefix := rel + "/"

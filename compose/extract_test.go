@@ -145,7 +145,7 @@ func TestExtractOverlap(t *testing.T) {
 		wantErr  bool
 	}{{false, true}, {true, false}} {
 		x := newExtractor(t.TempDir())
-		x.mayReplace = func(later, earlier string) bool { return tc.replaces && later == "b" && earlier == "a" }
+		x.own = newOwnership(func(later, earlier string) bool { return tc.replaces && later == "b" && earlier == "a" })
 		x.layer = "a"
 		if err := x.apply(a, types.OCILayer, hashOf(a)); err != nil {
 			t.Fatal(err)

@@ -184,20 +184,19 @@ type overlayLayer struct {
 }
 
 // checkOverlay makes the extraction path's decisions from the layers'
-// metadata: two layers shipping one non-directory path is an
-// *OverlapError unless the later may replace the earlier; a path that is
-// a directory in one layer and something else in another is
+// metadata, recording in own which package owns each path several ship
+// (an *OverlapError where no Replaces allows it). A path that is a
+// directory in one layer and something else in another is
 // errNotOverlayable (the extractor replaces or refuses it; overlayfs would
 // silently hide one). It returns the newest regular file's mtime.
-func checkOverlay(layers []overlayLayer, mayReplace func(later, earlier string) bool) (int64, error) {
+func checkOverlay(layers []overlayLayer, own *ownership) (int64, error) {
 	isDir := map[string]bool{}
-	owners := map[string]string{}
 	var newest int64
 	for _, l := range layers {
 		newest = max(newest, l.u.meta.Newest)
 		for _, d := range l.u.meta.Dirs {
 			if dir, ok := isDir[d]; ok && !dir {
-				return 0, fmt.Errorf("%w: /%s is a directory in %s and not in %s", errNotOverlayable, d, l.name, owners[d])
+				return 0, fmt.Errorf("%w: /%s is a directory in %s and not in %s", errNotOverlayable, d, l.name, own.top[d])
 			}
 			isDir[d] = true
 		}
@@ -206,10 +205,9 @@ func checkOverlay(layers []overlayLayer, mayReplace func(later, earlier string) 
 				return 0, fmt.Errorf("%w: /%s is not a directory in %s but one in a layer below", errNotOverlayable, f, l.name)
 			}
 			isDir[f] = false
-			if prev, ok := owners[f]; ok && prev != l.name && mayReplace != nil && !mayReplace(l.name, prev) {
-				return 0, &OverlapError{Path: f, First: prev, Second: l.name}
+			if err := own.add(f, l.name); err != nil {
+				return 0, err
 			}
-			owners[f] = l.name
 		}
 	}
 	return newest, nil
