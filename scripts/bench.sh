@@ -1,8 +1,11 @@
 #!/bin/bash
-# Convert throughput benchmark (make bench): deb2fs convert against the CLI
-# pipeline `xz -dc | zstd -3` (zstd layers) and `xz -dc | gzip -1` (gzip
-# layers) over the same data members, with the same parallelism, in the same
-# run. Writes bench/RESULTS.md with the machine and the date.
+# Benchmarks (make bench), each against a baseline in the same run, written
+# to bench/RESULTS.md with the machine and the date:
+# - convert throughput: deb2fs convert against the CLI pipeline
+#   `xz -dc | zstd -3` (zstd layers) and `xz -dc | gzip -1` (gzip layers)
+#   over the same data members, with the same parallelism;
+# - compose: `deb2fs compose nginx openssh-server` against mmdebstrap
+#   building the same request (compose/bench_test.go, TestBenchVsMmdebstrap).
 #
 # The .debs (a fixed set of ~230 MB, including libllvm14 and golang-1.19-go)
 # come from the host's apt sources and are cached in $DEB2FS_TEST_CACHE/bench.
@@ -109,4 +112,8 @@ if [ -f "$OUT" ]; then
 	awk '/^## /{keep = ($0 !~ /^## Convert throughput/)} keep' "$OUT" >> "$OUT.new"
 fi
 mv "$OUT.new" "$OUT"
+
+# Compose against mmdebstrap: the Go test writes its own section.
+echo "bench: compose vs mmdebstrap" >&2
+DEB2FS_BENCH=1 DEB2FS_BENCH_OUT="$(pwd)/$OUT" go test ./compose -run 'TestBenchVsMmdebstrap$' -count=1 -timeout 30m >/dev/null
 cat "$OUT"
