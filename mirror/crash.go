@@ -21,6 +21,7 @@ const (
 	crashConvertWrite = "convert-write" // a layer half written to its temporary file
 	crashConverted    = "converted"     // the first layer stored, the rest not
 	crashPublishBlob  = "publish-blob"  // the index blob and manifest written, index.json not yet
+	crashPublishLocal = "publish-local" // published to the registry, nothing yet in the work store
 )
 
 // crash kills the process if point is the configured crash point.

@@ -55,3 +55,22 @@ func loadIndex(st *store.Store, ref string) (*Index, v1.Descriptor, error) {
 func DatedRefs(st *store.Store) ([]string, error) {
 	return st.Refs(func(r string) bool { return strings.HasPrefix(r, DatedRefPrefix) && r != LatestRef })
 }
+
+// RemoteOf returns the registry repository (REGISTRY/REPO) that holds the
+// index st lists under ref ("" is LatestRef; as for LoadIndex) and its
+// layers, when st is the work store of a registry mirror (`deb2fs mirror
+// --store REGISTRY/REPO --work DIR` lists the index it publishes in the
+// work store too, annotated with AnnotationRepository). ok is false when st
+// has no such ref, or when its index was published into st itself (a
+// layout mirror) or by a deb2fs that did not record the repository.
+func RemoteOf(st *store.Store, ref string) (repo string, ok bool) {
+	if ref == "" {
+		ref = LatestRef
+	}
+	d, err := st.Resolve(ref)
+	if err != nil {
+		return "", false
+	}
+	repo = d.Annotations[AnnotationRepository]
+	return repo, repo != ""
+}

@@ -32,6 +32,12 @@ const (
 	// emptyMediaType is OCI's empty config for artifacts.
 	emptyMediaType types.MediaType = "application/vnd.oci.empty.v1+json"
 
+	// AnnotationRepository is set on the work store's index.json entries
+	// of an index a registry run published (--store REGISTRY/REPO --work
+	// DIR): the registry repository, REGISTRY/REPO, that holds the index
+	// and its layers. See RemoteOf.
+	AnnotationRepository = "org.deb2fs.mirror.repository"
+
 	annotationCreated  = "org.opencontainers.image.created"
 	annotationTitle    = "org.opencontainers.image.title"
 	annotationPackages = "org.deb2fs.index.packages"

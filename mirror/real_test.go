@@ -170,6 +170,7 @@ func TestRealMirrorRegistry(t *testing.T) {
 	if cold.Pushed != cold.Packages || !cold.Published {
 		t.Errorf("cold %+v", cold)
 	}
+	checkLocalCopy(t, rm, work, cold.Index) // compose --store WORK reads it
 	warm, err := Run(ctx, Options{Store: openStoreAt(t), Remote: rm, Sources: srcs, Packages: o.Packages})
 	if err != nil || !warm.UpToDate || warm.Duration > 2*time.Second {
 		t.Errorf("warm rerun from an empty work store: %v %+v", err, warm)

@@ -104,6 +104,48 @@ func (r *testRegistry) remote(t *testing.T) *Remote {
 	return rm
 }
 
+// checkLocalCopy checks that the work store st lists the registry's latest
+// index: the same manifest (byte for byte) and blob, under LatestRef and
+// its dated ref, both recording the repository (RemoteOf).
+func checkLocalCopy(t *testing.T, rm *Remote, st *store.Store, wantIndex string) *Index {
+	t.Helper()
+	d, err := remote.Get(rm.Repo.Tag(LatestRef), rm.Options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if wantIndex != "" && d.Digest.String() != wantIndex {
+		t.Errorf("registry %s is %s, want %s", LatestRef, d.Digest, wantIndex)
+	}
+	remoteIx, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ref := range []string{LatestRef, DatedRef(remoteIx.Created)} {
+		ld, err := st.Resolve(ref)
+		if err != nil {
+			t.Errorf("work store %s: %v", ref, err)
+			continue
+		}
+		if ld.Digest != d.Digest {
+			t.Errorf("work store %s is %s, the registry's %s is %s", ref, ld.Digest, LatestRef, d.Digest)
+		}
+		if got, ok := RemoteOf(st, ref); !ok || got != rm.Repo.String() {
+			t.Errorf("RemoteOf(work store, %s) = %q, %v; want %q", ref, got, ok, rm.Repo.String())
+		}
+	}
+	if data, err := os.ReadFile(st.BlobPath(d.Digest)); err != nil || string(data) != string(d.Manifest) {
+		t.Errorf("the work store's index manifest differs from the registry's: %v", err)
+	}
+	ix := mustLoad(t, st, LatestRef)
+	if !reflect.DeepEqual(ix, remoteIx) {
+		t.Errorf("the work store's index %v differs from the registry's %v", names(ix), names(remoteIx))
+	}
+	if got, ok := RemoteOf(st, ""); !ok || got != rm.Repo.String() {
+		t.Errorf(`RemoteOf(work store, "") = %q, %v`, got, ok)
+	}
+	return ix
+}
+
 // TestRegistryMirror mirrors into a Distribution registry: the index and
 // the package images are pushed; a rerun is up to date; a run from an
 // empty work store (another machine) converts nothing the registry has; an
@@ -121,7 +163,8 @@ func TestRegistryMirror(t *testing.T) {
 		return o
 	}
 
-	sum := mustRun(t, opts(openStore(t)))
+	work := openStore(t)
+	sum := mustRun(t, opts(work))
 	if sum.New != 4 || sum.Pushed != 4 || !sum.Published {
 		t.Errorf("first run %+v", sum)
 	}
@@ -129,18 +172,30 @@ func TestRegistryMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The work store lists the same index, so compose --store WORK reads
+	// it, and records the repository.
+	checkLocalCopy(t, rm, work, sum.Index)
+	if sum.DatedRef != DatedRef(ix.Created) {
+		t.Errorf("dated ref %s, index created %s", sum.DatedRef, ix.Created)
+	}
 	layoutStore := openStore(t)
 	mustRun(t, a.options(layoutStore, now, "hello"))
 	if want := mustLoad(t, layoutStore, LatestRef); !reflect.DeepEqual(ix.Packages, want.Packages) {
 		t.Errorf("registry index %v differs from the layout's %v", names(ix), names(want))
 	}
+	if repo, ok := RemoteOf(layoutStore, ""); ok {
+		t.Errorf("RemoteOf(a layout mirror) = %q", repo)
+	}
 	a.takeRequests()
 
-	// A rerun from another, empty work store: up to date.
-	sum = mustRun(t, opts(openStore(t)))
+	// A rerun from another, empty work store: up to date, and that work
+	// store gets the index too.
+	other := openStore(t)
+	sum = mustRun(t, opts(other))
 	if !sum.UpToDate {
 		t.Errorf("rerun %+v", sum)
 	}
+	checkLocalCopy(t, rm, other, sum.Index)
 	// Forced: found in the registry's index, nothing converted or pushed.
 	o := opts(openStore(t))
 	o.Force = true
@@ -152,9 +207,16 @@ func TestRegistryMirror(t *testing.T) {
 	// An update: only the new hello is fetched, converted and pushed.
 	a.publish(withVersion(basePkgs, "hello", "2.11-1"), suiteOpts{})
 	first := ix
-	sum = mustRun(t, opts(openStore(t)))
+	sum = mustRun(t, opts(work))
 	if sum.New != 1 || sum.Pushed != 1 || countPrefix(a.takeRequests(), "/pool/") != 1 {
 		t.Errorf("update %+v", sum)
+	}
+	// The work store's latest moved; its first dated copy stayed.
+	if find(checkLocalCopy(t, rm, work, sum.Index), "hello").Version != "2.11-1" {
+		t.Error("the work store's latest index is not the update")
+	}
+	if d, err := work.Resolve(DatedRef(first.Created)); err != nil || find(mustLoad(t, work, d.Digest.String()), "hello").Version != "2.10-1" {
+		t.Errorf("the work store's first dated index: %v", err)
 	}
 	old, err := LoadRemoteIndex(ctx, rm.Repo.Tag(DatedRef(first.Created)), rm.Options...)
 	if err != nil || find(old, "hello").Version != "2.10-1" {
@@ -329,12 +391,18 @@ func TestRegistryKeep(t *testing.T) {
 	rm := reg.remote(t)
 	now := clock()
 	var sums []Summary
+	work := openStore(t)
 	for _, v := range []string{"2.10-1", "2.11-1", "2.12-1"} {
 		a.publish(withVersion(basePkgs, "hello", v), suiteOpts{})
-		o := a.options(openStore(t), now, "hello")
+		o := a.options(work, now, "hello")
 		o.Remote, o.Keep = rm, 1
 		sums = append(sums, mustRun(t, o))
 	}
+	// The work store's copies are pruned alike.
+	if refs, err := DatedRefs(work); err != nil || !reflect.DeepEqual(refs, []string{sums[2].DatedRef}) {
+		t.Errorf("work store dated refs %v (%v), want only %s", refs, err, sums[2].DatedRef)
+	}
+	checkLocalCopy(t, rm, work, sums[2].Index)
 	tags, err := remote.List(rm.Repo, rm.Options...)
 	if err != nil {
 		t.Fatal(err)
@@ -356,5 +424,104 @@ func TestRegistryKeep(t *testing.T) {
 	}
 	if _, err := remote.Head(rm.Repo.Tag(Tag("hello", "2.10-1", "amd64")), rm.Options...); err != nil {
 		t.Errorf("an old package image was removed: %v", err)
+	}
+}
+
+// TestRegistryWorkStoreDatedRef: a dated ref never moves, in the work store
+// either. The work store already holds a layout index whose dated ref is
+// the one the registry run would take: the run takes the next second, in
+// both places, and the layout's dated ref still names its index.
+func TestRegistryWorkStoreDatedRef(t *testing.T) {
+	reg := startRegistry(t)
+	a := newTestArchive(t)
+	a.publish(basePkgs, suiteOpts{})
+	rm := reg.remote(t)
+	fixed := func() time.Time { return time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC) }
+	work := openStore(t)
+	layout := mustRun(t, a.options(work, fixed, "hello"))
+	o := a.options(work, fixed, "hello")
+	o.Remote = rm
+	sum := mustRun(t, o)
+	if !sum.Published || sum.DatedRef == layout.DatedRef || sum.DatedRef != DatedRef(fixed().Add(time.Second)) {
+		t.Errorf("registry run published %s, the layout run %s; want the next second", sum.DatedRef, layout.DatedRef)
+	}
+	if d, err := work.Resolve(layout.DatedRef); err != nil || d.Digest.String() != layout.Index {
+		t.Errorf("the layout's dated ref moved: %v %v", d.Digest, err)
+	}
+	if _, ok := RemoteOf(work, layout.DatedRef); ok {
+		t.Errorf("the layout's dated ref records a repository")
+	}
+	checkLocalCopy(t, rm, work, sum.Index)
+}
+
+// TestRegistryCrashLocalCopy kills a real `deb2fs mirror --store
+// REGISTRY/REPO --work DIR` after it published an update to the registry:
+// before it wrote anything into the work store, and after it wrote the
+// index blobs there but before index.json. The registry has the update;
+// the work store's index.json is byte-identical to before and its index
+// loads; the next run, up to date against the registry, lists the update
+// in the work store.
+func TestRegistryCrashLocalCopy(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the deb2fs binary")
+	}
+	reg := startRegistry(t)
+	for _, point := range []string{crashPublishLocal, crashPublishBlob} {
+		t.Run(point, func(t *testing.T) {
+			a := newTestArchive(t)
+			a.publish(basePkgs, suiteOpts{})
+			repo := reg.addr + "/deb2fs/crash-" + point
+			rm, err := NewRemote(repo)
+			if err != nil {
+				t.Fatal(err)
+			}
+			work := filepath.Join(t.TempDir(), "work")
+			cmd := func(crashAt string) *exec.Cmd {
+				c := exec.Command(deb2fsBinary(t), "mirror", "--store", repo, "--work", work, "--archive", a.srv.URL, "--suite", "testing",
+					"--component", "main", "--arch", "amd64", "--keyring", a.keyring, "--packages", "hello", "-j", "2", "--json")
+				c.Env = append(os.Environ(), "DEB2FS_MIRROR_CRASH_AT="+crashAt)
+				return c
+			}
+			if code, sum, stderr := runCLI(t, cmd("")); code != 0 || sum["published"] != true {
+				t.Fatalf("first run: exit %d %v\n%s", code, sum, stderr)
+			}
+			st, err := store.Open(work)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checkLocalCopy(t, rm, st, "")
+			before, _ := os.ReadFile(filepath.Join(work, "index.json"))
+			old := mustLoad(t, st, LatestRef)
+
+			a.publish(withVersion(basePkgs, "hello", "2.11-1"), suiteOpts{})
+			if out, err := cmd(point).CombinedOutput(); !killed(err) {
+				t.Fatalf("run ended with %v, want SIGKILL at %s\n%s", err, point, out)
+			}
+			ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+			if err != nil || find(ix, "hello").Version != "2.11-1" {
+				t.Fatalf("the registry's index after the kill: %v", err)
+			}
+			if after, _ := os.ReadFile(filepath.Join(work, "index.json")); string(after) != string(before) {
+				t.Error("the work store's index.json changed by the killed run")
+			}
+			if st, err = store.Open(work); err != nil {
+				t.Fatal(err)
+			}
+			if got := mustLoad(t, st, LatestRef); !reflect.DeepEqual(got, old) {
+				t.Error("the work store's latest index changed")
+			}
+
+			code, sum, stderr := runCLI(t, cmd(""))
+			if code != 0 || sum["upToDate"] != true {
+				t.Fatalf("rerun: exit %d %v\n%s", code, sum, stderr)
+			}
+			got := checkLocalCopy(t, rm, st, sum["index"].(string))
+			if find(got, "hello").Version != "2.11-1" {
+				t.Errorf("the work store's index after the rerun lists %v", names(got))
+			}
+			if ents, _ := os.ReadDir(filepath.Join(work, "deb2fs", "tmp")); len(ents) != 0 {
+				t.Errorf("deb2fs/tmp holds %d files after the rerun", len(ents))
+			}
+		})
 	}
 }

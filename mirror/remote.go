@@ -1,6 +1,7 @@
 package mirror
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -82,36 +83,52 @@ func Tag(pkg, version, arch string) string {
 // LoadRemoteIndex reads the mirror index tagged ref in a registry (or
 // named by digest); every blob is checked against its digest.
 func LoadRemoteIndex(ctx context.Context, ref name.Reference, opts ...remote.Option) (*Index, error) {
+	ix, _, err := loadRemoteIndex(ctx, ref, opts...)
+	return ix, err
+}
+
+// rawIndex is an index artifact as a registry holds it: the manifest's
+// bytes and digest, the index blob, and the index's created time (which
+// names its dated tag). The work store gets the same bytes (copyLocal).
+type rawIndex struct {
+	manifest []byte
+	digest   v1.Hash
+	blob     []byte
+	created  time.Time
+}
+
+// loadRemoteIndex is LoadRemoteIndex, also returning the artifact's bytes.
+func loadRemoteIndex(ctx context.Context, ref name.Reference, opts ...remote.Option) (*Index, *rawIndex, error) {
 	opts = append(opts, remote.WithContext(ctx))
 	d, err := remote.Get(ref, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("mirror index %s: %w", ref, err)
+		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
 	}
-	m, err := v1.ParseManifest(strings.NewReader(string(d.Manifest)))
+	m, err := v1.ParseManifest(bytes.NewReader(d.Manifest))
 	if err != nil {
-		return nil, fmt.Errorf("mirror index %s: %w", ref, err)
+		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
 	}
 	if m.ArtifactType != ArtifactType || len(m.Layers) != 1 || m.Layers[0].MediaType != IndexMediaType {
-		return nil, fmt.Errorf("mirror index %s: manifest %s is not a deb2fs index (artifactType %q)", ref, d.Digest, m.ArtifactType)
+		return nil, nil, fmt.Errorf("mirror index %s: manifest %s is not a deb2fs index (artifactType %q)", ref, d.Digest, m.ArtifactType)
 	}
 	l, err := remote.Layer(ref.Context().Digest(m.Layers[0].Digest.String()), opts...)
 	if err != nil {
-		return nil, fmt.Errorf("mirror index %s: %w", ref, err)
+		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
 	}
 	rc, err := l.Compressed() // verified against the digest as it is read
 	if err != nil {
-		return nil, fmt.Errorf("mirror index %s: %w", ref, err)
+		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
 	}
 	defer rc.Close()
 	blob, err := io.ReadAll(rc)
 	if err != nil {
-		return nil, fmt.Errorf("mirror index %s: blob %s: %w", ref, m.Layers[0].Digest, err)
+		return nil, nil, fmt.Errorf("mirror index %s: blob %s: %w", ref, m.Layers[0].Digest, err)
 	}
 	ix, err := decodeIndex(blob)
 	if err != nil {
-		return nil, fmt.Errorf("mirror index %s (blob %s): %w", ref, m.Layers[0].Digest, err)
+		return nil, nil, fmt.Errorf("mirror index %s (blob %s): %w", ref, m.Layers[0].Digest, err)
 	}
-	return ix, nil
+	return ix, &rawIndex{manifest: d.Manifest, digest: d.Digest, blob: blob, created: ix.Created}, nil
 }
 
 func isNotFound(err error) bool {
@@ -119,7 +136,7 @@ func isNotFound(err error) bool {
 	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
 }
 
-func (rm *Remote) target(st *store.Store, jobs int, pushed func()) target {
+func (rm *Remote) target(st *store.Store, jobs int, pushed func()) *remoteTarget {
 	if jobs <= 0 {
 		jobs = 4
 	}
@@ -134,6 +151,9 @@ type remoteTarget struct {
 	pushed func() // counts one pushed image
 
 	prev *Index // the latest index, once read
+	// last is the registry's latest index artifact: the one latest read,
+	// then the one publish put; copyLocal lists it in the work store.
+	last *rawIndex
 }
 
 func (t *remoteTarget) String() string { return t.rm.Repo.String() }
@@ -143,20 +163,15 @@ func (t *remoteTarget) opts(ctx context.Context) []remote.Option {
 }
 
 func (t *remoteTarget) latest(ctx context.Context) (*Index, string, error) {
-	ref := t.rm.Repo.Tag(LatestRef)
-	ix, err := LoadRemoteIndex(ctx, ref, t.opts(ctx)...)
+	ix, raw, err := loadRemoteIndex(ctx, t.rm.Repo.Tag(LatestRef), t.opts(ctx)...)
 	if isNotFound(err) {
 		return nil, "", nil
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	t.prev = ix
-	d, err := remote.Head(ref, t.opts(ctx)...)
-	if err != nil {
-		return ix, "", nil // the digest is only reported
-	}
-	return ix, d.Digest.String(), nil
+	t.prev, t.last = ix, raw
+	return ix, raw.digest.String(), nil
 }
 
 // complete trusts the registry: what its index references was pushed
@@ -296,18 +311,22 @@ func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 
 // publish uploads the index blob and the empty config, then puts the index
 // manifest under its dated tag and, last, under LatestRef: a tag moves
-// atomically, so readers see the old index or the new one.
+// atomically, so readers see the old index or the new one. The runner then
+// lists the same artifact in the work store (copyLocal).
 func (t *remoteTarget) publish(ctx context.Context, ix *Index, _ []convert.Key) (v1.Descriptor, int64, error) {
 	opts := t.opts(ctx)
 	// A dated tag never moves: two publications within one second get
-	// consecutive seconds.
+	// consecutive seconds. The work store gets the same dated ref, so it
+	// must be free there too.
 	for {
 		_, err := remote.Head(t.rm.Repo.Tag(DatedRef(ix.Created)), opts...)
-		if isNotFound(err) {
-			break
-		}
-		if err != nil {
+		if err != nil && !isNotFound(err) {
 			return v1.Descriptor{}, 0, fmt.Errorf("publish index to %s: %w", t, err)
+		}
+		if isNotFound(err) {
+			if _, err := t.st.Resolve(DatedRef(ix.Created)); err != nil {
+				break
+			}
 		}
 		ix.Created = ix.Created.Add(time.Second)
 	}
@@ -342,7 +361,67 @@ func (t *remoteTarget) publish(ctx context.Context, ix *Index, _ []convert.Key) 
 			return v1.Descriptor{}, 0, fmt.Errorf("publish index to %s:%s: %w", t, tag, err)
 		}
 	}
+	t.last = &rawIndex{manifest: data, digest: h, blob: blob, created: ix.Created}
 	return md, int64(len(blob) + len(data)), nil
+}
+
+// copyLocal lists the registry's latest index artifact (t.last: the one
+// this run published, or the one it found up to date) in the work store,
+// byte for byte, under LatestRef and its dated ref, so that compose --store
+// WORKDIR reads it. Each of the two index.json entries carries
+// AnnotationRepository, the registry repository (RemoteOf). As in the
+// layout's publish, the blobs are written first and index.json is renamed
+// last, under the store's lock: until then the work store's previous index
+// stays. A dated ref that names another index in the work store is not
+// moved (only LatestRef is set then). Layers are not copied: the work
+// store has those this machine converted.
+func (t *remoteTarget) copyLocal() error {
+	raw := t.last
+	if raw == nil {
+		return nil
+	}
+	m, err := v1.ParseManifest(bytes.NewReader(raw.manifest))
+	if err != nil {
+		return fmt.Errorf("index manifest %s: %w", raw.digest, err)
+	}
+	if len(m.Layers) != 1 {
+		return fmt.Errorf("index manifest %s: %d layers", raw.digest, len(m.Layers))
+	}
+	l, err := t.st.PutBlob(IndexMediaType, raw.blob)
+	if err != nil {
+		return err
+	}
+	if l.Digest != m.Layers[0].Digest {
+		return fmt.Errorf("index manifest %s names blob %s, have %s", raw.digest, m.Layers[0].Digest, l.Digest)
+	}
+	if _, err := t.st.PutBlob(emptyMediaType, []byte("{}")); err != nil {
+		return err
+	}
+	md, err := t.st.PutBlob(types.OCIManifestSchema1, raw.manifest)
+	if err != nil {
+		return err
+	}
+	if md.Digest != raw.digest {
+		return fmt.Errorf("index manifest %s hashes to %s", raw.digest, md.Digest)
+	}
+	md.ArtifactType = ArtifactType
+	crash(crashPublishBlob)
+	refs := []string{LatestRef}
+	dated := DatedRef(raw.created)
+	if d, err := t.st.Resolve(dated); errors.Is(err, store.ErrNoRef) || (err == nil && d.Digest == md.Digest) {
+		refs = append(refs, dated)
+	}
+	var tagged []v1.Descriptor
+	for _, ref := range refs {
+		d := md
+		d.Annotations = map[string]string{
+			store.RefNameAnnotation: ref,
+			annotationCreated:       m.Annotations[annotationCreated],
+			AnnotationRepository:    t.rm.Repo.String(),
+		}
+		tagged = append(tagged, d)
+	}
+	return t.st.PublishTagged(nil, tagged)
 }
 
 // storeImage is a package image of the work store, read from its blobs by

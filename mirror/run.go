@@ -19,6 +19,7 @@ type runner struct {
 	st         *store.Store
 	client     *archive.Client
 	tgt        target
+	remote     *remoteTarget // tgt, when it is a registry
 	report     Reporter
 	downloaded atomic.Int64
 	stored     atomic.Int64
@@ -86,7 +87,8 @@ func Run(ctx context.Context, o Options) (Summary, error) {
 	}
 	r.tgt = layoutTarget{o.Store}
 	if o.Remote != nil {
-		r.tgt = o.Remote.target(o.Store, o.Downloads, func() { r.report.Step("push", 0) })
+		r.remote = o.Remote.target(o.Store, o.Downloads, func() { r.report.Step("push", 0) })
+		r.tgt = r.remote
 	}
 	sum, err := r.run(ctx, sum)
 	r.enter("")
@@ -135,6 +137,9 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 			sum.Ref, sum.DatedRef, sum.Index = LatestRef, DatedRef(prev.Created), prevDigest
 			sum.Packages = len(prev.Packages)
 			sum.Unchanged = len(prev.Packages)
+			// A run killed after publishing to the registry, or one of
+			// another work store, left this work store without the index.
+			r.copyLocal()
 			return sum, nil
 		}
 	}
@@ -266,10 +271,19 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	sum.Published = true
 	sum.Ref, sum.DatedRef, sum.Index = LatestRef, DatedRef(ix.Created), md.Digest.String()
 	sum.BytesStored += n
+	if r.remote != nil {
+		crash(crashPublishLocal)
+		r.copyLocal()
+	}
 	if r.o.Keep > 0 {
 		// The new index is published whatever happens here.
 		if sum.Pruned, err = r.tgt.prune(ctx, r.o.Keep); err != nil {
 			r.report.Warn(fmt.Sprintf("pruning old index copies: %v", err))
+		}
+		if r.remote != nil {
+			if _, err := pruneLayout(r.st, r.o.Keep); err != nil {
+				r.report.Warn(fmt.Sprintf("pruning old index copies in the work store %s: %v", r.st.Dir(), err))
+			}
 		}
 	}
 	if sum.Failed > 0 {
@@ -277,6 +291,19 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 			sum.Failed, sum.Failures[0].Package, sum.Failures[0].Error, ErrFailed)
 	}
 	return sum, nil
+}
+
+// copyLocal lists the registry's latest index in the work store too (see
+// remoteTarget.copyLocal), after it is published there: the registry is
+// the source of truth. A failure is a warning: the index is published, and
+// the next run (even an up-to-date one) lists it again.
+func (r *runner) copyLocal() {
+	if r.remote == nil {
+		return
+	}
+	if err := r.remote.copyLocal(); err != nil {
+		r.report.Warn(fmt.Sprintf("the index is published to %s but could not be listed in the work store %s: %v", r.remote, r.st.Dir(), err))
+	}
 }
 
 // index builds the index of the mirrored packages (those with a record).

@@ -56,6 +56,11 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if err != nil {
 				return err
 			}
+			if mountFrom == "" && out.Kind == "docker" {
+				if repo, ok := mirror.RemoteOf(st, indexRef); ok {
+					mountFrom = defaultMountFrom(out.Path, repo)
+				}
+			}
 			if mountFrom != "" {
 				if out.Kind != "docker" {
 					return fmt.Errorf("--mount-from is for a push: --output docker://REGISTRY/REPO[:TAG]")
@@ -139,7 +144,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	storeFlag(cmd, &storeDir)
 	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+mirror.LatestRef+") or sha256:DIGEST")
 	f.StringVarP(&output, "output", "o", "", "where the image goes: oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG] (default: the store, tagged compose-PKG-...)")
-	f.StringVar(&mountFrom, "mount-from", "", "with --output docker://REGISTRY/REPO: the repository of the same registry holding the package layers (the mirror's REGISTRY/REPO); layers are mounted from it, not uploaded")
+	f.StringVar(&mountFrom, "mount-from", "", "with --output docker://REGISTRY/REPO: the repository of the same registry holding the package layers (the mirror's REGISTRY/REPO); layers are mounted from it, not uploaded (default: the repository the store's mirror index was published to, when on the same registry)")
 	f.IntVar(&maxLayers, "max-layers", compose.DefaultMaxLayers, "layer budget of the image")
 	f.Int64Var(&sde, "source-date-epoch", 0, "the image's time, seconds since 1970 (default: the newest file time in its packages)")
 	f.BoolVar(&noCache, "no-cache", false, "configure again even when the configure layer is cached")
@@ -150,4 +155,23 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.BoolVar(&allowState, "allow-instance-state", false, "with --check-instance-state: report unknown per-instance state as a warning")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the result")
 	return cmd
+}
+
+// defaultMountFrom is --mount-from when it is not given: mirrored, the
+// registry repository the store's index was published to (mirror.RemoteOf),
+// if the push to ref (REGISTRY/REPO[:TAG]) goes to the same registry and
+// another repository of it; "" otherwise.
+func defaultMountFrom(ref, mirrored string) string {
+	to, err := name.ParseReference(ref)
+	if err != nil {
+		return ""
+	}
+	from, err := name.NewRepository(mirrored)
+	if err != nil {
+		return ""
+	}
+	if from.Registry.String() != to.Context().Registry.String() || from.String() == to.Context().String() {
+		return ""
+	}
+	return mirrored
 }
