@@ -33,7 +33,7 @@ const Hostname = "localhost"
 // capabilities the scripts lack, pid 1 keeps them out of /proc/1/root.
 const sandboxSetup = `set -e
 R=$1; H=$2; B=$3; shift 3
-hostname "$H"
+if command -v hostname >/dev/null; then hostname "$H"; else printf %s "$H" > /proc/sys/kernel/hostname; fi
 if command -v ip >/dev/null; then ip link set lo up; fi
 mount -t tmpfs -o mode=0755,nosuid,size=16m deb2fs-dev "$R/dev"
 for d in null zero full random urandom tty; do
