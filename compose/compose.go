@@ -75,10 +75,23 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if c.arch == "" {
 		return nil, errors.New("compose: every package is Architecture: all; the architecture is unknown")
 	}
+	var missing []mirror.Entry
 	for _, e := range c.pkgs {
 		if !haveBlob(c.storeDir, e.Layer.Digest, e.Layer.Size) {
-			return nil, fmt.Errorf("compose: %s %s: layer %s is not in the store %s", e.Package, e.Version, e.Layer.Digest, c.storeDir)
+			missing = append(missing, e)
 		}
+	}
+	if len(missing) > 0 {
+		e := missing[0]
+		if opts.LayersFrom == "" {
+			return nil, fmt.Errorf("compose: %s %s: layer %s is not in the store %s (and no registry mirror to fetch it from)", e.Package, e.Version, e.Layer.Digest, c.storeDir)
+		}
+		t := time.Now()
+		n, err := fetchLayers(ctx, c.storeDir, opts.LayersFrom, missing, opts.LayersTransport)
+		if err != nil {
+			return nil, fmt.Errorf("compose: %w", err)
+		}
+		c.logf("fetched %d package layers from %s in %s", n, opts.LayersFrom, time.Since(t).Round(time.Millisecond))
 	}
 	max := opts.MaxLayers
 	if max == 0 {

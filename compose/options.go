@@ -75,6 +75,12 @@ type Options struct {
 	// the request derived from Request and the options: `deb2fs update
 	// --only` resolves a request with pins but records the user's.
 	Recorded *RecordedRequest
+	// LayersFrom, if set, is a registry repository (REGISTRY/REPO, a
+	// registry-backed mirror) from which the package layers the store
+	// lacks are fetched into it, each checked against its digest.
+	LayersFrom string
+	// LayersTransport, if set, carries the fetches' HTTP requests.
+	LayersTransport http.RoundTripper
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
 }

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/spf13/cobra"
 
 	"github.com/deb2fs/deb2fs/compose"
@@ -15,7 +19,7 @@ import (
 func newCompose() *cobra.Command {
 	var (
 		storeDir, indexRef, output, cmdLine string
-		mountFrom                           string
+		mountFrom, workDir                  string
 		maxLayers                           int
 		sde                                 int64
 		noCache, recommends, quiet          bool
@@ -38,6 +42,13 @@ registry lacks are uploaded; plain HTTP to 127.0.0.1 and localhost). The
 configure layer is cached by the hash of its inputs: composing the same set
 again gives the same image digest at once.
 
+With --store REGISTRY/REPO (a registry mirror: deb2fs mirror --store
+REGISTRY/REPO), the index is read from the registry and the package layers
+the local --work store lacks are fetched into it, each checked against its
+digest; a push to the same registry then mounts them. A local store whose
+index records the registry mirror it came from fetches its missing layers
+from there too.
+
 --check-instance-state configures twice, in parallel, under different host
 names, boot ids, entropy and start times, and compares the two configure
 layers: every path that differs and that no firstboot hook removes is
@@ -48,6 +59,14 @@ configure layer.
 Prints the image reference and manifest digest; the step times go to stderr.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			// A registry --store: the index is read from it, its layers are
+			// fetched into the local --work store as needed.
+			var registry string
+			if mirror.LooksLikeRegistry(storeDir) {
+				registry, storeDir = storeDir, workDir
+			} else if workDir != "" {
+				return fmt.Errorf("compose: --work is for a registry --store")
+			}
 			st, err := openStore(storeDir)
 			if err != nil {
 				return err
@@ -56,10 +75,12 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if err != nil {
 				return err
 			}
-			if mountFrom == "" && out.Kind == "docker" {
-				if repo, ok := mirror.RemoteOf(st, indexRef); ok {
-					mountFrom = defaultMountFrom(out.Path, repo)
-				}
+			layersFrom := registry
+			if layersFrom == "" {
+				layersFrom, _ = mirror.RemoteOf(st, indexRef)
+			}
+			if mountFrom == "" && out.Kind == "docker" && layersFrom != "" {
+				mountFrom = defaultMountFrom(out.Path, layersFrom)
 			}
 			if mountFrom != "" {
 				if out.Kind != "docker" {
@@ -77,7 +98,12 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				return fmt.Errorf("--assemble %q: want auto, overlay or extract", assemble)
 			}
 			start := time.Now()
-			idx, err := mirror.LoadIndex(st, indexRef)
+			var idx *mirror.Index
+			if registry != "" {
+				idx, err = loadRegistryIndex(cmd.Context(), registry, indexRef)
+			} else {
+				idx, err = mirror.LoadIndex(st, indexRef)
+			}
 			if err != nil {
 				return fmt.Errorf("%w (run deb2fs mirror first)", err)
 			}
@@ -91,6 +117,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				Store:           st,
 				Output:          out,
 				MountFrom:       mountFrom,
+				LayersFrom:      layersFrom,
 				SourceDateEpoch: sde,
 				MaxLayers:       maxLayers,
 				NoCache:         noCache,
@@ -141,7 +168,8 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 		},
 	}
 	f := cmd.Flags()
-	storeFlag(cmd, &storeDir)
+	f.StringVar(&storeDir, "store", "", "layer store: an OCI image layout directory (default: the per-user store), or a registry mirror REGISTRY/REPO whose layers are fetched into --work as needed")
+	f.StringVar(&workDir, "work", "", "with a registry --store: the local layout directory layers are fetched into and the image is made in (default: the per-user store)")
 	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+mirror.LatestRef+") or sha256:DIGEST")
 	f.StringVarP(&output, "output", "o", "", "where the image goes: oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG] (default: the store, tagged compose-PKG-...)")
 	f.StringVar(&mountFrom, "mount-from", "", "with --output docker://REGISTRY/REPO: the repository of the same registry holding the package layers (the mirror's REGISTRY/REPO); layers are mounted from it, not uploaded (default: the repository the store's mirror index was published to, when on the same registry)")
@@ -174,4 +202,21 @@ func defaultMountFrom(ref, mirrored string) string {
 		return ""
 	}
 	return mirrored
+}
+
+// loadRegistryIndex reads a mirror index from a registry repository: ref
+// is a tag ("" for the latest) or sha256:DIGEST.
+func loadRegistryIndex(ctx context.Context, repo, ref string) (*mirror.Index, error) {
+	r, err := name.NewRepository(repo)
+	if err != nil {
+		return nil, fmt.Errorf("--store %q: %w", repo, err)
+	}
+	var at name.Reference = r.Tag(mirror.LatestRef)
+	switch {
+	case strings.HasPrefix(ref, "sha256:"):
+		at = r.Digest(ref)
+	case ref != "":
+		at = r.Tag(ref)
+	}
+	return mirror.LoadRemoteIndex(ctx, at, remote.WithAuthFromKeychain(authn.DefaultKeychain))
 }

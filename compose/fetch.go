@@ -1,0 +1,70 @@
+package compose
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/deb2fs/deb2fs/mirror"
+)
+
+// fetchLayers copies the package layers the store lacks from the registry
+// repository src (a registry-backed mirror) into the store, each checked
+// against its digest and size as it is written; nothing partial is left.
+// It returns how many it fetched.
+func fetchLayers(ctx context.Context, storeDir, src string, missing []mirror.Entry, rt http.RoundTripper) (int, error) {
+	repo, err := name.NewRepository(src)
+	if err != nil {
+		return 0, fmt.Errorf("layers from %q: %w", src, err)
+	}
+	if rt == nil {
+		rt = remote.DefaultTransport
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(rt), remote.WithAuthFromKeychain(authn.DefaultKeychain)}
+	var g errgroup.Group
+	g.SetLimit(4)
+	for _, e := range missing {
+		g.Go(func() error {
+			if err := fetchLayer(storeDir, repo, e.Layer, opts); err != nil {
+				return fmt.Errorf("%s %s: layer %s from %s: %w", e.Package, e.Version, e.Layer.Digest, repo, err)
+			}
+			return nil
+		})
+	}
+	return len(missing), g.Wait()
+}
+
+// fetchLayer copies one blob.
+func fetchLayer(storeDir string, repo name.Repository, l mirror.Layer, opts []remote.Option) error {
+	rl, err := remote.Layer(repo.Digest(l.Digest.String()), opts...)
+	if err != nil {
+		return err
+	}
+	rc, err := rl.Compressed()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = writeBlob(storeDir, func(w io.Writer) (v1.Descriptor, error) {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(w, h), io.LimitReader(rc, l.Size+1))
+		if err != nil {
+			return v1.Descriptor{}, err
+		}
+		got := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(h.Sum(nil))}
+		if got != l.Digest || n != l.Size {
+			return v1.Descriptor{}, fmt.Errorf("the registry sent %d bytes with digest %s, want %d bytes, %s", n, got, l.Size, l.Digest)
+		}
+		return v1.Descriptor{MediaType: l.MediaType, Size: n, Digest: got}, nil
+	})
+	return err
+}

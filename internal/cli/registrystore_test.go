@@ -1,0 +1,118 @@
+package cli_test
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/deb2fs/deb2fs/inspect/inspecttest"
+	"github.com/deb2fs/deb2fs/internal/hosttest"
+	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/store"
+)
+
+// rawManifest is a manifest to put as it is.
+type rawManifest struct {
+	data []byte
+	mt   types.MediaType
+}
+
+func (r rawManifest) RawManifest() ([]byte, error)        { return r.data, nil }
+func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
+
+// TestComposeFromRegistryMirror: with --store REGISTRY/REPO (a registry
+// mirror: package layers and the index artifact), compose reads the index
+// from the registry, fetches the package layers into an empty --work
+// store, and gives the image a compose over a local store of the same
+// index gives; a second compose fetches nothing. Needs root (compose).
+func TestComposeFromRegistryMirror(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("compose needs root")
+	}
+	reg := inspecttest.StartRegistry(t)
+	cache := hosttest.CacheStore(t)
+	es := hosttest.HostSet(t, cache, resolve.Request{Install: []string{"hello"}})
+	ix := &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
+	local := filepath.Join(t.TempDir(), "store")
+	st, err := store.Open(local)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspecttest.LinkLayers(t, cache, st, ix)
+	inspecttest.PublishIndex(t, st, ix)
+
+	// The registry mirror: every package layer, and the index artifact
+	// under deb2fs-index-latest.
+	repoName := reg + "/deb2fs/mirror"
+	repo, err := name.NewRepository(repoName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	put := func(d v1.Descriptor) {
+		t.Helper()
+		data, err := os.ReadFile(st.BlobPath(d.Digest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.WriteLayer(repo, static.NewLayer(data, d.MediaType)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range es {
+		put(v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType})
+	}
+	d, err := st.Resolve(mirror.LatestRef)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(st.BlobPath(d.Digest))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := v1.ParseManifest(strings.NewReader(string(raw)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	put(m.Config)
+	put(m.Layers[0])
+	if err := remote.Put(repo.Tag(mirror.LatestRef), rawManifest{raw, d.MediaType}); err != nil {
+		t.Fatal(err)
+	}
+
+	compose := func(args ...string) (string, string) {
+		t.Helper()
+		o, e, code := run(t, append(append([]string{"compose"}, args...), "hello")...)
+		if code != 0 {
+			t.Fatalf("deb2fs compose %s: exit %d\n%s%s", strings.Join(args, " "), code, o, e)
+		}
+		return strings.Fields(o)[1], e
+	}
+	want, _ := compose("--store", local, "-o", "oci:"+filepath.Join(t.TempDir(), "a")+":hello")
+	work := filepath.Join(t.TempDir(), "work")
+	got, e := compose("--store", repoName, "--work", work, "-o", "oci:"+filepath.Join(t.TempDir(), "b")+":hello")
+	if got != want {
+		t.Errorf("from the registry mirror: image %s, from the local store %s", got, want)
+	}
+	if !strings.Contains(e, "fetched "+strconv.Itoa(len(es))+" package layers from "+repoName) {
+		t.Errorf("want %d layers fetched:\n%s", len(es), e)
+	}
+	_, e = compose("--store", repoName, "--work", work, "-o", "oci:"+filepath.Join(t.TempDir(), "c")+":hello")
+	if strings.Contains(e, "fetched") {
+		t.Errorf("second compose fetched again:\n%s", e)
+	}
+	// A registry store needs no local index; a local --work without a
+	// registry store is refused.
+	if _, e, code := run(t, "compose", "--store", local, "--work", work, "hello"); code == 0 || !strings.Contains(e, "--work is for a registry --store") {
+		t.Errorf("--work with a local store: exit %d, %s", code, e)
+	}
+}
