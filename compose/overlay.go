@@ -196,7 +196,7 @@ func checkOverlay(layers []overlayLayer, own *ownership) (int64, error) {
 		newest = max(newest, l.u.meta.Newest)
 		for _, d := range l.u.meta.Dirs {
 			if dir, ok := isDir[d]; ok && !dir {
-				return 0, fmt.Errorf("%w: /%s is a directory in %s and not in %s", errNotOverlayable, d, l.name, own.top[d])
+				return 0, fmt.Errorf("%w: /%s is a directory in %s and not in %s below", errNotOverlayable, d, l.name, own.top[d])
 			}
 			isDir[d] = true
 		}
