@@ -38,6 +38,24 @@ type assembled struct {
 // order, overlayfs stacks them as they are (checkOverlay refuses what
 // would differ).
 func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (*assembled, error) {
+	if c.opts.Assemble == AssembleAuto {
+		// Unpacking a layer into the cache costs more than extracting it
+		// (a tree of its own on the store's disk): when many are missing,
+		// extract this time and fill the cache meanwhile, while the
+		// maintainer scripts run.
+		all := c.layerDescs(base)
+		var missing []v1.Descriptor
+		for _, d := range all {
+			if !isUnpacked(c.storeDir, d.Digest) {
+				missing = append(missing, d)
+			}
+		}
+		if len(missing)*3 > len(all) {
+			c.logf("%s%d of %d layers are not in the unpacked cache: extracting them, and unpacking them into the cache meanwhile", label, len(missing), len(all))
+			c.fillCache(missing)
+			return c.assembleExtract(sc.root, base)
+		}
+	}
 	if c.opts.Assemble != AssembleExtract {
 		a, err := c.assembleOverlay(sc, base)
 		if err == nil {
@@ -135,4 +153,48 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 		a.newest = time.Unix(0, newest)
 	}
 	return a, nil
+}
+
+// layerDescs are the base layer and the package layers, in order.
+func (c *composer) layerDescs(base v1.Descriptor) []v1.Descriptor {
+	out := []v1.Descriptor{base}
+	for _, e := range c.pkgs {
+		out = append(out, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size})
+	}
+	return out
+}
+
+// fillCache unpacks layers into the cache in the background, once per
+// compose, on all but one CPU; waitFill waits for it.
+func (c *composer) fillCache(ds []v1.Descriptor) {
+	c.fillOnce.Do(func() {
+		c.fillStart = time.Now()
+		c.fill = &errgroup.Group{}
+		c.fill.SetLimit(max(1, runtime.NumCPU()-1))
+		for _, d := range ds {
+			c.fill.Go(func() error {
+				_, err := unpack(c.storeDir, d)
+				if err != nil && !errors.Is(err, errNotOverlayable) {
+					return fmt.Errorf("layer %s: %w", d.Digest, err)
+				}
+				return nil
+			})
+		}
+		c.fillN = len(ds)
+	})
+}
+
+// waitFill waits for the background cache fill, if one runs, and logs how
+// it went: a failure only means the next compose unpacks again.
+func (c *composer) waitFill() {
+	if c.fill == nil {
+		return
+	}
+	err := c.fill.Wait()
+	if err != nil {
+		c.logf("unpacked-layer cache: %v (the next compose unpacks again)", err)
+	} else {
+		c.logf("unpacked %d layers into the cache in the background (%s)", c.fillN, time.Since(c.fillStart).Round(time.Millisecond))
+	}
+	c.fill = nil
 }

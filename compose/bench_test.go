@@ -59,9 +59,11 @@ func BenchmarkComposeCached(b *testing.B) { benchCompose(b, false) }
 // apt sources, in the same run, and reports the ratios (issue 4's target:
 // ≤ 0.2): mmdebstrap --variant=essential with the merged-usr hook (the
 // same 98 packages) and --variant=apt (the issue's baseline; it adds apt
-// and its dependencies). Compose runs: once with an empty unpacked-layer
-// cache, three times configuring from scratch over the warm cache (the
-// median counts), once extracting the layers, three cached re-composes.
+// and its dependencies). Compose runs: twice with an empty unpacked-layer
+// cache (the automatic choice, which extracts and fills the cache in the
+// background, then the overlay path forced), three times configuring from
+// scratch over the warm cache (the median counts), once extracting the
+// layers, three cached re-composes.
 // It takes a minute or more, so it runs only with DEB2FS_BENCH=1; with
 // DEB2FS_BENCH_OUT=FILE it also writes its section of bench/RESULTS.md
 // there (scripts/bench.sh does).
@@ -111,11 +113,17 @@ func TestBenchVsMmdebstrap(t *testing.T) {
 		d   time.Duration
 		img *Image
 	}
-	// Cold unpacked-layer cache first: it is derived data, rebuilt here.
-	if err := os.RemoveAll(filepath.Join(s.Dir(), unpackedDir)); err != nil {
-		t.Fatal(err)
+	// Empty unpacked-layer cache first (it is derived data, rebuilt
+	// here): the automatic choice, then the overlay path forced.
+	emptyCache := func() {
+		if err := os.RemoveAll(filepath.Join(s.Dir(), unpackedDir)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	var cold run
+	var coldAuto, cold run
+	emptyCache()
+	coldAuto.d, coldAuto.img = compose(true, AssembleAuto)
+	emptyCache()
 	cold.d, cold.img = compose(true, AssembleOverlay)
 	mmEssential := mmdebstrap("essential")
 	var warm []run
@@ -169,14 +177,15 @@ func TestBenchVsMmdebstrap(t *testing.T) {
 		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", name, ms(d), st, ratio(d, mmEssential), ratio(d, mmApt))
 	}
 	row("compose, overlay, warm unpacked cache (median of 3)", med.d, &med.img.Timings)
-	row("compose, overlay, empty unpacked cache (unpacks 99 layers)", cold.d, &cold.img.Timings)
+	row("compose, empty unpacked cache, automatic choice (extracts; fills the cache meanwhile)", coldAuto.d, &coldAuto.img.Timings)
+	row("compose, empty unpacked cache, `--assemble overlay` (unpacks 99 layers first)", cold.d, &cold.img.Timings)
 	row("compose, `--assemble extract`", extract.d, &extract.img.Timings)
 	row("cached re-compose (median of 3)", cached[1], nil)
 	fmt.Fprintf(&b, "| mmdebstrap `--variant=essential` + merged-usr hook (same %d packages) | %s | | | |\n", len(med.img.Packages), ms(mmEssential))
 	fmt.Fprintf(&b, "| mmdebstrap `--variant=apt` + merged-usr hook | %s | | | |\n", ms(mmApt))
 	fmt.Fprintf(&b, "\nWarm runs: %s, %s, %s. Load average at the end: %s. Every run gave image %s.\n",
 		ms(warm[0].d), ms(warm[1].d), ms(warm[2].d), strings.Join(strings.Fields(string(load))[:3], " "), med.img.Manifest.Digest)
-	for _, r := range append(warm, cold, extract) {
+	for _, r := range append(warm, coldAuto, cold, extract) {
 		if r.img.Manifest.Digest != med.img.Manifest.Digest {
 			t.Errorf("image %s differs from %s", r.img.Manifest.Digest, med.img.Manifest.Digest)
 		}

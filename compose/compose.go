@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/dpkg"
@@ -39,6 +41,12 @@ type composer struct {
 	configureOutput []byte
 	assembly        string // how the root was materialised, once it was
 	ctx             context.Context
+
+	// The background fill of the unpacked-layer cache (assemble.go).
+	fillOnce  sync.Once
+	fill      *errgroup.Group
+	fillStart time.Time
+	fillN     int
 }
 
 func (c *composer) logf(format string, args ...any) {
@@ -57,6 +65,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		return nil, errors.New("compose: no store")
 	}
 	c := &composer{opts: opts, storeDir: opts.Store.Dir(), ctx: ctx}
+	defer c.waitFill()
 	pkgs := opts.Packages
 	if len(pkgs) == 0 {
 		if opts.Index == nil || len(opts.Request.Install) == 0 {
@@ -141,6 +150,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
 	c.timings.Write += time.Since(t)
+	c.waitFill()
 	c.timings.Total = time.Since(start)
 	img.Cached = cached
 	img.Assembled = c.assembly

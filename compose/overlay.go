@@ -65,12 +65,7 @@ type unpackedMeta struct {
 // unpacking it first when it is not there. A layer holding whiteouts is
 // refused with errNotOverlayable: its meaning depends on the layers below.
 func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
-	dir := filepath.Join(storeDir, unpackedDir)
-	if k := userns.MapKey(); k != "" {
-		// Unpacked in a user namespace, the files belong to its ids: a
-		// cache per id mapping.
-		dir += "-userns-" + k
-	}
+	dir := unpackedRoot(storeDir)
 	final := filepath.Join(dir, desc.Digest.Hex)
 	u, err := loadUnpacked(final)
 	if err == nil {
@@ -142,6 +137,24 @@ func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
 		return nil, err
 	}
 	return &unpacked{tree: filepath.Join(final, "tree"), meta: meta}, nil
+}
+
+// unpackedRoot is the store's cache of unpacked layers for this process's
+// id mapping.
+func unpackedRoot(storeDir string) string {
+	dir := filepath.Join(storeDir, unpackedDir)
+	if k := userns.MapKey(); k != "" {
+		// Unpacked in a user namespace, the files belong to its ids: a
+		// cache per id mapping.
+		dir += "-userns-" + k
+	}
+	return dir
+}
+
+// isUnpacked reports whether the cache holds the layer.
+func isUnpacked(storeDir string, h v1.Hash) bool {
+	_, err := os.Stat(filepath.Join(unpackedRoot(storeDir), h.Hex, "meta.json"))
+	return err == nil
 }
 
 // loadUnpacked reads a cache entry.

@@ -260,3 +260,48 @@ func TestOverlayStaleAndCache(t *testing.T) {
 		t.Fatalf("re-unpack of an old entry: %+v, %v", u, err)
 	}
 }
+
+// With most layers missing from the unpacked cache, the automatic choice
+// extracts this time and fills the cache in the background; the next
+// compose stacks the cached layers with overlayfs. Both give one tree.
+func TestOverlayColdCacheFill(t *testing.T) {
+	needRoot(t)
+	f := newOverlayFixture(t, overlayBase, replacesLayers(), "a", "b")
+	c := &composer{opts: Options{Assemble: AssembleAuto}, storeDir: f.store, pkgs: f.pkgs}
+	newScratch := func() *scratch {
+		dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc := &scratch{dir: dir, root: filepath.Join(dir, "root")}
+		t.Cleanup(sc.remove)
+		return sc
+	}
+	for i := range f.pkgs {
+		f.pkgs[i].Replaces = map[string]string{"b": "a"}[f.pkgs[i].Package]
+	}
+	cold := newScratch()
+	if _, err := c.assemble(cold, f.base, ""); err != nil {
+		t.Fatal(err)
+	}
+	c.waitFill()
+	if cold.overlay {
+		t.Error("an empty cache was stacked, not extracted")
+	}
+	for _, d := range c.layerDescs(f.base) {
+		if !isUnpacked(f.store, d.Digest) {
+			t.Errorf("layer %s not unpacked in the background", d.Digest)
+		}
+	}
+	c2 := &composer{opts: Options{Assemble: AssembleAuto}, storeDir: f.store, pkgs: f.pkgs}
+	warm := newScratch()
+	if _, err := c2.assemble(warm, f.base, ""); err != nil {
+		t.Fatal(err)
+	}
+	if !warm.overlay || c2.fill != nil {
+		t.Errorf("warm cache: overlay %v, background fill %v", warm.overlay, c2.fill != nil)
+	}
+	if got, want := tree(t, warm.root), tree(t, cold.root); got != want {
+		t.Errorf("overlay:\n%s\nextracted:\n%s", got, want)
+	}
+}
