@@ -51,9 +51,12 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (*ass
 			}
 		}
 		if len(missing)*3 > len(all) {
-			c.logf("%s%d of %d layers are not in the unpacked cache: extracting them, and unpacking them into the cache meanwhile", label, len(missing), len(all))
-			c.fillCache(missing)
-			return c.assembleExtract(sc.root, base)
+			c.logf("%s%d of %d layers are not in the unpacked cache: extracting them, and unpacking them into the cache while the scripts run", label, len(missing), len(all))
+			a, err := c.assembleExtract(sc.root, base)
+			if err == nil {
+				c.fillCache(missing)
+			}
+			return a, err
 		}
 	}
 	if c.opts.Assemble != AssembleExtract {
