@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -20,6 +22,9 @@ func sampleIndex() *Index {
 			Depends: "libc6 (>= 2.36), x | y", InstalledSize: int64(i), DebSize: 10, DebSHA256: "ab", Filename: "pool/x.deb", Origin: 0,
 			Layer: Layer{Digest: h('a'), DiffID: h('b'), Size: 7, MediaType: types.OCILayer, Manifest: h('c')}})
 	}
+	ix.Packages[1].Important = true
+	ix.Packages[1].Suggests = "b-doc, www-browser | lynx (>= 2.9) [amd64] <!nocheck>"
+	ix.Packages[2].Suggests = "é"
 	return ix
 }
 
@@ -125,4 +130,107 @@ func TestParseEntry(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(got, ix) {
 		t.Errorf("round trip with a declined entry: %v", err)
 	}
+}
+
+// TestEntryFieldsCompat: the fields added to Entry without a new
+// IndexFormat (Suggests, Important) are left out when empty, so an entry
+// without them is written as before; an entry line of an older deb2fs
+// parses (fast path) with them empty; and a key this deb2fs does not know
+// — what "suggests" and "important" are to an older deb2fs — sends the
+// line to encoding/json, which skips it, so the index still loads.
+func TestEntryFieldsCompat(t *testing.T) {
+	var line bytes.Buffer
+	enc := json.NewEncoder(&line)
+	enc.SetEscapeHTML(false)
+	e := sampleIndex().Packages[0]
+	if err := enc.Encode(&e); err != nil {
+		t.Fatal(err)
+	}
+	if s := line.String(); strings.Contains(s, `"suggests"`) || strings.Contains(s, `"important"`) {
+		t.Errorf("empty Suggests and Important are written: %s", s)
+	}
+	line.Reset()
+	e.Suggests, e.Important = "x", true
+	enc.Encode(&e)
+	if s := line.String(); !strings.Contains(s, `"important":true,`) || !strings.Contains(s, `,"suggests":"x",`) {
+		t.Errorf("Suggests and Important not written as \"suggests\" and \"important\": %s", s)
+	}
+
+	// An entry as the deb2fs before Suggests and Important wrote it: the
+	// bookworm e2fsprogs, which has both, with made-up layer digests.
+	old := `{"package":"e2fsprogs","version":"1.47.0-2+b2","architecture":"amd64","multiArch":"foreign","priority":"required",` +
+		`"section":"admin","source":"e2fsprogs (1.47.0-2)","depends":"logsave","preDepends":"libblkid1 (>= 2.36), libc6 (>= 2.34), ` +
+		`libcom-err2 (>= 1.43.9), libext2fs2 (= 1.47.0-2+b2), libss2 (>= 1.38), libuuid1 (>= 2.16)","recommends":"e2fsprogs-l10n",` +
+		`"installedSize":1497,"filename":"pool/main/e/e2fsprogs/e2fsprogs_1.47.0-2+b2_amd64.deb","debSize":571920,` +
+		`"debSHA256":"fedd424691c08ef0739729026be298e7be8236337bf8e031b3c7ec66794e6fc2","origin":0,"layer":{"digest":"sha256:` +
+		strings.Repeat("a", 64) + `","diffID":"sha256:` + strings.Repeat("b", 64) + `","size":7,` +
+		`"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","manifest":"sha256:` + strings.Repeat("c", 64) + `","format":1}}`
+	var fast, plain Entry
+	if ok, err := parseEntry([]byte(old), &fast); !ok || err != nil {
+		t.Fatalf("an older entry line: ok %v, %v", ok, err)
+	}
+	if err := json.Unmarshal([]byte(old), &plain); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(fast, plain) || fast.Suggests != "" || fast.Important || fast.Package != "e2fsprogs" || fast.InstalledSize != 1497 {
+		t.Errorf("an older entry line:\n fast %+v\nplain %+v", fast, plain)
+	}
+	line.Reset()
+	enc.Encode(&fast)
+	if s := strings.TrimSpace(line.String()); s != old {
+		t.Errorf("an entry without Suggests and Important is not written as before:\n%s\nwant\n%s", s, old)
+	}
+
+	// A key this deb2fs does not know.
+	ix := sampleIndex()
+	var text bytes.Buffer
+	if err := writeIndexJSON(&text, ix); err != nil {
+		t.Fatal(err)
+	}
+	future := strings.Replace(text.String(), `{"package":"b",`, `{"package":"b","futureField":{"x":[1,2]},`, 1)
+	if future == text.String() {
+		t.Fatal("entry b not found in the index text")
+	}
+	zw, _ := zstdEncoder()
+	got, err := decodeIndex(zw.EncodeAll([]byte(future), nil))
+	if err != nil || !reflect.DeepEqual(got, ix) {
+		t.Errorf("an entry with an unknown key: %v\n got %+v\nwant %+v", err, got, ix)
+	}
+}
+
+// FuzzEntryCodec: an index whose entry carries any package name, Suggests,
+// Important and installed size decodes (fast parser or encoding/json) to
+// what encoding/json makes of the same text, and to the index itself when
+// the strings are valid UTF-8 (JSON cannot carry anything else).
+func FuzzEntryCodec(f *testing.F) {
+	f.Add("b", "b-doc, www-browser | lynx (>= 2.9) [amd64]", true, int64(3))
+	f.Add(`we"ird`, "é \\ \t\n", false, int64(-1))
+	f.Add("]}", "", true, int64(0))
+	f.Fuzz(func(t *testing.T, name, suggests string, important bool, size int64) {
+		ix := sampleIndex()
+		e := &ix.Packages[1]
+		e.Package, e.Suggests, e.Important, e.InstalledSize = name, suggests, important, size
+		var text bytes.Buffer
+		if err := writeIndexJSON(&text, ix); err != nil {
+			t.Fatal(err)
+		}
+		var want Index
+		if err := json.Unmarshal(text.Bytes(), &want); err != nil {
+			t.Fatalf("the index text is not JSON: %v", err)
+		}
+		blob, err := encodeIndex(ix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeIndex(blob)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, &want) {
+			t.Errorf("decoded\n %+v\nencoding/json\n %+v", got.Packages[1], want.Packages[1])
+		}
+		if utf8.ValidString(name) && utf8.ValidString(suggests) && !reflect.DeepEqual(got, ix) {
+			t.Errorf("decoded\n %+v\nwant\n %+v", got.Packages[1], ix.Packages[1])
+		}
+	})
 }

@@ -91,12 +91,13 @@ func (p tpkg) layerDigest(t testing.TB) string {
 }
 
 // basePkgs: the closure of hello is base-files (essential), hello,
-// hello-data (all) and libc6; unrelated is outside it.
+// hello-data (all) and libc6; unrelated, which hello only Suggests, is
+// outside it.
 var basePkgs = []tpkg{
 	{"base-files", "12.4", "amd64", []string{"Essential: yes", "Priority: required", "Multi-Arch: foreign"}},
-	{"hello", "2.10-1", "amd64", []string{"Depends: libc6 (>= 2.36), hello-data (= 2.10-1)", "Installed-Size: 280", "Section: devel"}},
+	{"hello", "2.10-1", "amd64", []string{"Depends: libc6 (>= 2.36), hello-data (= 2.10-1)", "Suggests: unrelated", "Installed-Size: 280", "Section: devel"}},
 	{"hello-data", "2.10-1", "all", []string{"Multi-Arch: foreign"}},
-	{"libc6", "2.36-9", "amd64", []string{"Multi-Arch: same", "Provides: libc6-x"}},
+	{"libc6", "2.36-9", "amd64", []string{"Multi-Arch: same", "Provides: libc6-x", "Protected: yes"}},
 	{"unrelated", "1.0", "amd64", nil},
 }
 

@@ -11,8 +11,16 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// IndexFormat is the version of the mirror index format.
+// IndexFormat is the version of the mirror index format. A reader refuses
+// an index of another format.
 const IndexFormat = 1
+
+// entryRevision counts the additions to Entry that keep IndexFormat: new
+// fields with omitempty, which an older deb2fs skips (its decoder ignores
+// unknown keys) and which a newer one reads as empty from an older index.
+// It is part of a run's input digest, so that a run does not take an index
+// written without a field for up to date. 2: Suggests and Important.
+const entryRevision = 2
 
 // Index is a mirror index: what a mirror run published. Compose reads it to
 // resolve a request and to pick layers; it never reads the archive.
@@ -54,6 +62,7 @@ type Entry struct {
 	Architecture  string `json:"architecture"`
 	MultiArch     string `json:"multiArch,omitempty"`
 	Essential     bool   `json:"essential,omitempty"`
+	Important     bool   `json:"important,omitempty"` // Important: yes or Protected: yes, as resolve.Package.Important
 	Priority      string `json:"priority,omitempty"`
 	Section       string `json:"section,omitempty"`
 	Source        string `json:"source,omitempty"`
@@ -64,6 +73,7 @@ type Entry struct {
 	Breaks        string `json:"breaks,omitempty"`
 	Replaces      string `json:"replaces,omitempty"`
 	Recommends    string `json:"recommends,omitempty"`
+	Suggests      string `json:"suggests,omitempty"`
 	InstalledSize int64  `json:"installedSize,omitempty"`
 	// The .deb this layer was made from.
 	Filename  string `json:"filename"`

@@ -115,13 +115,14 @@ func TestMirrorClosure(t *testing.T) {
 		}
 	}
 	h := find(ix, "hello")
-	if h.Depends != "libc6 (>= 2.36), hello-data (= 2.10-1)" || h.InstalledSize != 280 || h.Section != "devel" || h.Origin != 0 {
+	if h.Depends != "libc6 (>= 2.36), hello-data (= 2.10-1)" || h.Suggests != "unrelated" || h.Important ||
+		h.InstalledSize != 280 || h.Section != "devel" || h.Origin != 0 {
 		t.Errorf("hello entry %+v", h)
 	}
-	if b := find(ix, "base-files"); !b.Essential || b.Priority != "required" || b.MultiArch != "foreign" {
+	if b := find(ix, "base-files"); !b.Essential || b.Priority != "required" || b.MultiArch != "foreign" || b.Important || b.Suggests != "" {
 		t.Errorf("base-files entry %+v", b)
 	}
-	if l := find(ix, "libc6"); l.MultiArch != "same" || l.Provides != "libc6-x" {
+	if l := find(ix, "libc6"); l.MultiArch != "same" || l.Provides != "libc6-x" || !l.Important {
 		t.Errorf("libc6 entry %+v", l)
 	}
 	if !reflect.DeepEqual(ix.Scope, []string{"hello"}) || !strings.HasPrefix(ix.Input, "sha256:") {

@@ -3,15 +3,30 @@ package mirror
 import (
 	"fmt"
 
+	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/resolve"
 )
+
+// EntryOf is the index entry of an archive package: its metadata and its
+// .deb, without its origin and layer. A mirror run's index, the scope it
+// resolves and the tests' host index all make their entries here.
+func EntryOf(p *archive.Package) Entry {
+	return Entry{
+		Package: p.Name, Version: p.Version, Architecture: p.Architecture,
+		MultiArch: p.MultiArch, Essential: p.Essential, Important: p.Important, Priority: p.Priority,
+		Section: p.Section, Source: p.Source, Depends: p.Depends, PreDepends: p.PreDepends,
+		Provides: p.Provides, Conflicts: p.Conflicts, Breaks: p.Breaks, Replaces: p.Replaces,
+		Recommends: p.Recommends, Suggests: p.Suggests, InstalledSize: p.InstalledSize,
+		Filename: p.Filename, DebSize: p.Size, DebSHA256: p.SHA256,
+	}
+}
 
 // ResolvePackage is the resolver's view of an index entry.
 func (e *Entry) ResolvePackage() resolve.Package {
 	return resolve.Package{
 		Name: e.Package, Version: e.Version, Architecture: e.Architecture, MultiArch: e.MultiArch,
-		Priority: e.Priority, Source: e.Source, Essential: e.Essential,
-		Depends: e.Depends, PreDepends: e.PreDepends, Recommends: e.Recommends, Provides: e.Provides,
+		Priority: e.Priority, Source: e.Source, Essential: e.Essential, Important: e.Important,
+		Depends: e.Depends, PreDepends: e.PreDepends, Recommends: e.Recommends, Suggests: e.Suggests, Provides: e.Provides,
 		Conflicts: e.Conflicts, Breaks: e.Breaks, Replaces: e.Replaces,
 	}
 }

@@ -338,18 +338,13 @@ func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*ar
 		if rec == nil {
 			continue
 		}
-		ix.Packages = append(ix.Packages, Entry{
-			Package: p.Name, Version: p.Version, Architecture: p.Architecture,
-			MultiArch: p.MultiArch, Essential: p.Essential, Priority: p.Priority, Section: p.Section,
-			Source: p.Source, Depends: p.Depends, PreDepends: p.PreDepends, Provides: p.Provides,
-			Conflicts: p.Conflicts, Breaks: p.Breaks, Replaces: p.Replaces, Recommends: p.Recommends,
-			InstalledSize: p.InstalledSize, Filename: p.Filename, DebSize: p.Size, DebSHA256: p.SHA256,
-			Origin: origin[p.Release],
-			Layer: Layer{
-				Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
-				Manifest: rec.Manifest.Digest, Format: rec.Format,
-			},
-		})
+		e := EntryOf(p)
+		e.Origin = origin[p.Release]
+		e.Layer = Layer{
+			Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
+			Manifest: rec.Manifest.Digest, Format: rec.Format,
+		}
+		ix.Packages = append(ix.Packages, e)
 	}
 	return ix
 }

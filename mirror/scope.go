@@ -35,12 +35,10 @@ func scope(o *Options, merged []*archive.Package, archs []string) ([]*archive.Pa
 			if p.Architecture != arch && p.Architecture != "all" {
 				continue
 			}
-			pkgs = append(pkgs, resolve.Package{
-				Name: p.Name, Version: p.Version, Architecture: p.Architecture,
-				MultiArch: p.MultiArch, Priority: p.Priority, Source: p.Source, Essential: p.Essential,
-				Depends: p.Depends, PreDepends: p.PreDepends, Recommends: p.Recommends,
-				Provides: p.Provides, Conflicts: p.Conflicts, Breaks: p.Breaks, Replaces: p.Replaces,
-			})
+			// The entry's view, so that the scope is what compose
+			// resolves over the index.
+			e := EntryOf(p)
+			pkgs = append(pkgs, e.ResolvePackage())
 		}
 		u, err := resolve.NewUniverse(arch, pkgs)
 		if err != nil {

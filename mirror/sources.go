@@ -58,13 +58,13 @@ func scopeNames(o *Options) []string {
 }
 
 // inputDigest is a digest of everything a run's index depends on: the
-// formats, the compression, the scope and, for every suite, component and
-// architecture read, the SHA256 of the Packages files its verified Release
-// lists. rels are found by (URI, dist); a suite with no Release (skipped)
-// counts as such.
+// formats (with the entry revision), the compression, the scope and, for
+// every suite, component and architecture read, the SHA256 of the Packages
+// files its verified Release lists. rels are found by (URI, dist); a suite
+// with no Release (skipped) counts as such.
 func inputDigest(o *Options, srcs []archive.Source, rels []*archive.Release) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "index %d layer %d compression %s\n", IndexFormat, convert.FormatVersion, o.Compression)
+	fmt.Fprintf(h, "index %d.%d layer %d compression %s\n", IndexFormat, entryRevision, convert.FormatVersion, o.Compression)
 	fmt.Fprintf(h, "scope %s\n", strings.Join(scopeNames(o), " "))
 	for _, s := range srcs {
 		for _, d := range s.Suites {

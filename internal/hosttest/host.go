@@ -54,14 +54,8 @@ func HostIndex(t testing.TB) *mirror.Index {
 				hostErr = err
 				return
 			}
-			for _, p := range ps {
-				idx.Packages = append(idx.Packages, mirror.Entry{
-					Package: p.Name, Version: p.Version, Architecture: p.Architecture, MultiArch: p.MultiArch,
-					Essential: p.Essential, Priority: p.Priority, Section: p.Section, Source: p.Source,
-					Depends: p.Depends, PreDepends: p.PreDepends, Provides: p.Provides, Conflicts: p.Conflicts,
-					Breaks: p.Breaks, Replaces: p.Replaces, Recommends: p.Recommends, InstalledSize: p.InstalledSize,
-					Filename: p.Filename, DebSize: p.Size, DebSHA256: p.SHA256,
-				})
+			for i := range ps {
+				idx.Packages = append(idx.Packages, mirror.EntryOf(&ps[i]))
 			}
 		}
 		if len(idx.Packages) == 0 {
