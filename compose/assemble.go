@@ -171,19 +171,23 @@ func (c *composer) layerDescs(base v1.Descriptor) []v1.Descriptor {
 // compose, on all but one CPU; waitFill waits for it.
 func (c *composer) fillCache(ds []v1.Descriptor) {
 	c.fillOnce.Do(func() {
-		c.fillStart = time.Now()
-		c.fill = &errgroup.Group{}
-		c.fill.SetLimit(max(1, runtime.NumCPU()-1))
-		for _, d := range ds {
-			c.fill.Go(func() error {
-				_, err := unpack(c.storeDir, d)
-				if err != nil && !errors.Is(err, errNotOverlayable) {
-					return fmt.Errorf("layer %s: %w", d.Digest, err)
-				}
-				return nil
-			})
-		}
-		c.fillN = len(ds)
+		c.fillStart, c.fillN = time.Now(), len(ds)
+		done := make(chan error, 1)
+		c.fill = done
+		go func() {
+			var g errgroup.Group // Go blocks at the limit: not on the caller's goroutine
+			g.SetLimit(max(1, runtime.NumCPU()-1))
+			for _, d := range ds {
+				g.Go(func() error {
+					_, err := unpack(c.storeDir, d)
+					if err != nil && !errors.Is(err, errNotOverlayable) {
+						return fmt.Errorf("layer %s: %w", d.Digest, err)
+					}
+					return nil
+				})
+			}
+			done <- g.Wait()
+		}()
 	})
 }
 
@@ -193,8 +197,7 @@ func (c *composer) waitFill() {
 	if c.fill == nil {
 		return
 	}
-	err := c.fill.Wait()
-	if err != nil {
+	if err := <-c.fill; err != nil {
 		c.logf("unpacked-layer cache: %v (the next compose unpacks again)", err)
 	} else {
 		c.logf("unpacked %d layers into the cache in the background (%s)", c.fillN, time.Since(c.fillStart).Round(time.Millisecond))

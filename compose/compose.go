@@ -11,7 +11,6 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/dpkg"
@@ -44,7 +43,7 @@ type composer struct {
 
 	// The background fill of the unpacked-layer cache (assemble.go).
 	fillOnce  sync.Once
-	fill      *errgroup.Group
+	fill      chan error // receives the fill's result; nil when none runs
 	fillStart time.Time
 	fillN     int
 }
