@@ -156,7 +156,12 @@ func TestBenchVsMmdebstrap(t *testing.T) {
 	sort.Slice(warm, func(i, j int) bool { return warm[i].d < warm[j].d })
 	med := warm[1]
 	slices.Sort(cached)
-	ms := func(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
+	ms := func(d time.Duration) string {
+		if d < time.Second {
+			return fmt.Sprintf("%d ms", d.Milliseconds())
+		}
+		return fmt.Sprintf("%.2f s", d.Seconds())
+	}
 	steps := func(tm Timings) string {
 		r := func(d time.Duration) string { return fmt.Sprintf("%.2f", d.Seconds()) }
 		return fmt.Sprintf("%s / %s / %s / %s / %s / %s", r(tm.Resolve), r(tm.Assemble), r(tm.Preinst), r(tm.Configure), r(tm.Capture), r(tm.Write))
