@@ -61,7 +61,7 @@ func fullIndex(t testing.TB) *Index {
 		recs[i].Size, recs[i].MediaType = p.Size*3/2, types.OCILayer
 		recs[i].Manifest.Digest = hash("manifest" + p.SHA256)
 	}
-	return r.index(snap, deb, merged, recs)
+	return r.index(snap, deb, merged, ArchiveOrder(snap.Indexes...), recs)
 }
 
 // TestRealFullIndexLoad publishes an index of the whole host archive

@@ -19,8 +19,9 @@ const IndexFormat = 1
 // fields with omitempty, which an older deb2fs skips (its decoder ignores
 // unknown keys) and which a newer one reads as empty from an older index.
 // It is part of a run's input digest, so that a run does not take an index
-// written without a field for up to date. 2: Suggests and Important.
-const entryRevision = 2
+// written without a field for up to date. 2: Suggests and Important. 3:
+// Seq, the archive's order.
+const entryRevision = 3
 
 // Index is a mirror index: what a mirror run published. Compose reads it to
 // resolve a request and to pick layers; it never reads the archive.
@@ -29,7 +30,8 @@ type Index struct {
 	Created time.Time `json:"created"`
 	// Origins are the archive releases the packages come from.
 	Origins []Origin `json:"origins"`
-	// Packages are sorted by name, version, architecture.
+	// Packages are sorted by name, version, architecture. Their Seq keeps
+	// the archive's own order, which resolution needs (Index.Universe).
 	Packages []Entry `json:"packages"`
 	// Scope is what was mirrored: "all", or the requested package names
 	// (sorted) whose closure, with the essential set, was mirrored.
@@ -80,6 +82,11 @@ type Entry struct {
 	DebSize   int64  `json:"debSize"`
 	DebSHA256 string `json:"debSHA256"`
 	Origin    int    `json:"origin"` // index into Index.Origins
+	// Seq is the place of the package's name in the archive's order (see
+	// ArchiveOrder), from 1: apt's parse order, which decides between
+	// otherwise equal providers. 0 (left out) in an index of a deb2fs
+	// before it; Index.Universe then keeps the index's own order.
+	Seq int `json:"seq,omitempty"`
 
 	Layer Layer `json:"layer"`
 }

@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -241,6 +242,54 @@ func TestMirrorAll(t *testing.T) {
 	}
 	if e := find(ix, "hello-data"); e.Architecture != "all" || e.Layer.Digest.String() != basePkgs[2].layerDigest(t) {
 		t.Errorf("hello-data %+v", e)
+	}
+}
+
+// TestMirrorArchiveOrder: the Packages file lists app's three equal
+// providers of v in the order m-prov, z-prov, a-prov. apt prefers the one
+// it read last, a-prov; by name, z-prov comes last. The closure a run
+// mirrors holds a-prov; the index is sorted by name, but each entry's Seq
+// is its place in the file, and Index.Resolve over an --all index picks
+// a-prov too (z-prov when the index has no Seq, as one of an older deb2fs).
+func TestMirrorArchiveOrder(t *testing.T) {
+	pkgs := []tpkg{
+		basePkgs[0],
+		{"app", "1.0", "amd64", []string{"Depends: v"}},
+		{"m-prov", "1.0", "amd64", []string{"Provides: v"}},
+		{"z-prov", "1.0", "all", []string{"Provides: v"}},
+		{"a-prov", "1.0", "amd64", []string{"Provides: v"}},
+	}
+	a := newTestArchive(t)
+	a.publish(pkgs, suiteOpts{})
+	st := openStore(t)
+	mustRun(t, a.options(st, clock(), "app"))
+	ix := mustLoad(t, st, LatestRef)
+	var got []string
+	for _, e := range ix.Packages {
+		got = append(got, e.Package+"@"+strconv.Itoa(e.Seq))
+	}
+	if want := []string{"a-prov@5", "app@2", "base-files@1"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("the closure of app is %v, want %v", got, want)
+	}
+
+	mustRun(t, a.options(st, clock()))
+	ix = mustLoad(t, st, LatestRef)
+	got = got[:0]
+	for _, e := range ix.Packages {
+		got = append(got, e.Package+"@"+strconv.Itoa(e.Seq))
+	}
+	if want := []string{"a-prov@5", "app@2", "base-files@1", "m-prov@3", "z-prov@4"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("the --all index lists %v, want %v", got, want)
+	}
+	req := resolve.Request{Base: resolve.BaseNone, Install: []string{"app"}}
+	if s := resolveNames(t, ix, req); s != "a-prov app" {
+		t.Errorf("Index.Resolve: %s, want a-prov app", s)
+	}
+	for i := range ix.Packages {
+		ix.Packages[i].Seq = 0
+	}
+	if s := resolveNames(t, ix, req); s != "app z-prov" {
+		t.Errorf("Index.Resolve without Seq: %s, want app z-prov", s)
 	}
 }
 

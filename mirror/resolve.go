@@ -1,15 +1,18 @@
 package mirror
 
 import (
+	"cmp"
 	"fmt"
+	"math"
+	"slices"
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
 // EntryOf is the index entry of an archive package: its metadata and its
-// .deb, without its origin and layer. A mirror run's index, the scope it
-// resolves and the tests' host index all make their entries here.
+// .deb, without its origin, its layer and its place in the archive's order
+// (see EntryIn).
 func EntryOf(p *archive.Package) Entry {
 	return Entry{
 		Package: p.Name, Version: p.Version, Architecture: p.Architecture,
@@ -19,6 +22,43 @@ func EntryOf(p *archive.Package) Entry {
 		Recommends: p.Recommends, Suggests: p.Suggests, InstalledSize: p.InstalledSize,
 		Filename: p.Filename, DebSize: p.Size, DebSHA256: p.SHA256,
 	}
+}
+
+// ArchiveOrder numbers the package names of an archive state from 1, in
+// the order of their first stanza: the Packages indexes in the order given
+// (a snapshot's: the sources in order, each suite's components, each
+// component's architectures), each from the top. That is the order in which
+// apt reads the lists into its cache. apt's last tie-break between equal
+// providers compares package IDs, given in that order as names are first
+// met; resolve's compares the position of a name's first stanza in its
+// input (docs/resolve.md), so given the packages in this order it decides
+// as it does over the lists themselves. The index is sorted by name; an
+// entry keeps its name's number as Seq, and Index.Universe restores the
+// order from it.
+func ArchiveOrder(indexes ...*archive.Index) map[string]int {
+	n := 0
+	for _, ix := range indexes {
+		n += len(ix.Packages)
+	}
+	order := make(map[string]int, n)
+	for _, ix := range indexes {
+		for i := range ix.Packages {
+			if name := ix.Packages[i].Name; order[name] == 0 {
+				order[name] = len(order) + 1
+			}
+		}
+	}
+	return order
+}
+
+// EntryIn is the index entry of p in the archive state that order numbers
+// (ArchiveOrder of its Packages indexes): EntryOf, with Seq. A mirror run's
+// index, the scope it resolves and the tests' host index make their entries
+// here.
+func EntryIn(p *archive.Package, order map[string]int) Entry {
+	e := EntryOf(p)
+	e.Seq = order[p.Name]
+	return e
 }
 
 // ResolvePackage is the resolver's view of an index entry.
@@ -43,16 +83,56 @@ func NativeArch(es []Entry) string {
 }
 
 // Universe is the resolver's universe of the index's packages for arch;
-// "" means the index's native architecture (NativeArch).
+// "" means the index's native architecture (NativeArch). The packages go
+// in in the archive's order (Entry.Seq), not the index's.
 func (idx *Index) Universe(arch string) (*resolve.Universe, error) {
 	if arch == "" {
 		arch = NativeArch(idx.Packages)
 	}
-	pkgs := make([]resolve.Package, len(idx.Packages))
-	for i := range idx.Packages {
-		pkgs[i] = idx.Packages[i].ResolvePackage()
+	return resolve.NewUniverse(arch, resolvePackages(idx.Packages))
+}
+
+// resolvePackages is the resolver's input for es: in the archive's order
+// (by Seq) when the entries carry it, as resolve would get the archive's
+// lists, so that its last tie-break between equal providers (the name
+// whose first stanza comes last wins) decides as it does over the lists.
+func resolvePackages(es []Entry) []resolve.Package {
+	pkgs := make([]resolve.Package, len(es))
+	seqs := make([]int, len(es))
+	for i := range es {
+		pkgs[i], seqs[i] = es[i].ResolvePackage(), es[i].Seq
 	}
-	return resolve.NewUniverse(arch, pkgs)
+	return inArchiveOrder(pkgs, seqs)
+}
+
+// inArchiveOrder returns pkgs ordered by seqs (pkgs[i]'s is seqs[i]),
+// stably. A package without one (0: an entry of an older deb2fs's index)
+// keeps its place among those without, after those with one, so that an
+// index without any resolves as it did before.
+func inArchiveOrder(pkgs []resolve.Package, seqs []int) []resolve.Package {
+	key := func(i int) int {
+		if seqs[i] <= 0 {
+			return math.MaxInt
+		}
+		return seqs[i]
+	}
+	sorted := true
+	for i := 1; i < len(seqs) && sorted; i++ {
+		sorted = key(i-1) <= key(i)
+	}
+	if sorted {
+		return pkgs
+	}
+	at := make([]int32, len(pkgs))
+	for i := range at {
+		at[i] = int32(i)
+	}
+	slices.SortStableFunc(at, func(a, b int32) int { return cmp.Compare(key(int(a)), key(int(b))) })
+	out := make([]resolve.Package, len(pkgs))
+	for i, j := range at {
+		out[i] = pkgs[j]
+	}
+	return out
 }
 
 // Resolve resolves req over the index, as `apt-get install

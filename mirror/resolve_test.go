@@ -1,7 +1,9 @@
 package mirror
 
 import (
+	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -156,9 +158,9 @@ func resolveNames(t *testing.T, ix *Index, req resolve.Request) string {
 }
 
 // TestEntryCarriesResolveFields: every field of resolve.Package survives
-// archive.Package -> EntryOf -> ResolvePackage, so a field the resolver
+// archive.Package -> EntryIn -> ResolvePackage, so a field the resolver
 // gains and the index lacks (as Suggests and Important once were) fails
-// here.
+// here; and EntryIn fills every field of Entry but the origin and layer.
 func TestEntryCarriesResolveFields(t *testing.T) {
 	var p archive.Package
 	pv := reflect.ValueOf(&p).Elem()
@@ -172,7 +174,7 @@ func TestEntryCarriesResolveFields(t *testing.T) {
 			f.SetInt(1)
 		}
 	}
-	e := EntryOf(&p)
+	e := EntryIn(&p, ArchiveOrder(&archive.Index{Packages: []archive.Package{p}}))
 	rp := e.ResolvePackage()
 	rv := reflect.ValueOf(rp)
 	for i := range rv.NumField() {
@@ -186,8 +188,144 @@ func TestEntryCarriesResolveFields(t *testing.T) {
 		case "Origin", "Layer": // not from the package
 		default:
 			if ev.Field(i).IsZero() {
-				t.Errorf("Entry.%s is empty: EntryOf does not fill it", n)
+				t.Errorf("Entry.%s is empty: EntryIn does not fill it", n)
 			}
 		}
+	}
+}
+
+// orderLists are two Packages lists, as a suite and its updates suite
+// would have them, whose order is not the names' order. app needs the
+// virtual v, which three equal packages provide. The lists meet their
+// names in the order app, m-prov, z-prov, a-prov; the updates list has a
+// newer m-prov, which wins the merge, but m-prov's place is still that of
+// its first stanza. apt (and resolve over the lists as they are) prefers
+// the provider whose name comes last: a-prov. Sorted by name, z-prov
+// would come last; and had m-prov taken its place in the updates list, it
+// would.
+var orderLists = []string{`Package: app
+Version: 1.0
+Architecture: amd64
+Depends: v
+
+Package: m-prov
+Version: 1.0
+Architecture: amd64
+Provides: v
+
+Package: z-prov
+Version: 1.0
+Architecture: all
+Provides: v
+
+Package: a-prov
+Version: 1.0
+Architecture: amd64
+Provides: v
+`, `Package: m-prov
+Version: 1.1
+Architecture: amd64
+Provides: v
+`}
+
+// TestIndexResolveArchiveOrder: the index is sorted by name, but its
+// entries keep the archive's order (Seq, from ArchiveOrder over the lists
+// in order, as a mirror run numbers them), and Index.Resolve, after the
+// codec, decides between equal providers as resolve does over the lists as
+// they are, which is apt's order. An index without Seq (an older deb2fs)
+// resolves in its own order, as before.
+func TestIndexResolveArchiveOrder(t *testing.T) {
+	var lists []*archive.Index
+	var raw []resolve.Package
+	for _, text := range orderLists {
+		ps, err := archive.ReadPackages(strings.NewReader(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lists = append(lists, &archive.Index{Packages: ps})
+		for i := range ps {
+			e := EntryOf(&ps[i])
+			raw = append(raw, e.ResolvePackage())
+		}
+	}
+	order := ArchiveOrder(lists...)
+	if want := map[string]int{"app": 1, "m-prov": 2, "z-prov": 3, "a-prov": 4}; !reflect.DeepEqual(order, want) {
+		t.Fatalf("ArchiveOrder %v, want %v", order, want)
+	}
+	merged, err := archive.Merge(lists...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := &Index{Format: IndexFormat}
+	for _, p := range merged {
+		e := EntryIn(p, order)
+		e.Layer = sampleIndex().Packages[0].Layer
+		ix.Packages = append(ix.Packages, e)
+	}
+	blob, err := encodeIndex(ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeIndex(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got.Packages, ix.Packages) {
+		t.Fatalf("codec round trip:\n got %+v\nwant %+v", got.Packages, ix.Packages)
+	}
+	var seqs []string
+	for _, e := range got.Packages {
+		seqs = append(seqs, fmt.Sprintf("%s=%s@%d", e.Package, e.Version, e.Seq))
+	}
+	if s := strings.Join(seqs, " "); s != "a-prov=1.0@4 app=1.0@1 m-prov=1.1@2 z-prov=1.0@3" {
+		t.Errorf("index entries %s", s)
+	}
+
+	req := resolve.Request{Base: resolve.BaseNone, Install: []string{"app"}}
+	u, err := resolve.NewUniverse("amd64", raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := u.Resolve(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := strings.Join(r.Names(), " "); s != "a-prov app" {
+		t.Fatalf("resolve over the lists: %s, want a-prov app", s)
+	}
+	if s := resolveNames(t, got, req); s != "a-prov app" {
+		t.Errorf("Index.Resolve: %s, want a-prov app (the lists' answer)", s)
+	}
+	// The same entries in another order resolve the same.
+	slices.Reverse(got.Packages)
+	if s := resolveNames(t, got, req); s != "a-prov app" {
+		t.Errorf("Index.Resolve over the entries reversed: %s, want a-prov app", s)
+	}
+	slices.Reverse(got.Packages)
+
+	// Without Seq, the index's own order, by name: z-prov comes last.
+	old := &Index{Format: IndexFormat, Packages: slices.Clone(got.Packages)}
+	for i := range old.Packages {
+		old.Packages[i].Seq = 0
+	}
+	if s := resolveNames(t, old, req); s != "app z-prov" {
+		t.Errorf("Index.Resolve without Seq: %s, want app z-prov (the index's order)", s)
+	}
+	// Entries without Seq go after those with it, in the index's order:
+	// with only app's and z-prov's, z-prov's name comes after every other.
+	for i := range old.Packages {
+		if p := old.Packages[i].Package; p == "app" || p == "z-prov" {
+			old.Packages[i].Seq = got.Packages[i].Seq
+		}
+	}
+	var in []string
+	for _, p := range resolvePackages(old.Packages) {
+		in = append(in, p.Name)
+	}
+	if s := strings.Join(in, " "); s != "app z-prov a-prov m-prov" {
+		t.Errorf("resolver input %s, want app z-prov a-prov m-prov", s)
+	}
+	if s := resolveNames(t, old, req); s != "app m-prov" {
+		t.Errorf("Index.Resolve with Seq on app and z-prov only: %s, want app m-prov", s)
 	}
 }

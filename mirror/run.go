@@ -158,7 +158,8 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 	if err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
-	pkgs, err := scope(&r.o, merged, binaryArchs(srcs))
+	order := ArchiveOrder(snap.Indexes...)
+	pkgs, err := scope(&r.o, merged, order, binaryArchs(srcs))
 	if err != nil {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
@@ -254,7 +255,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 
 	r.enter("publish")
 	r.report.Phase("publish", 0)
-	ix := r.index(snap, srcs, pkgs, recs)
+	ix := r.index(snap, srcs, pkgs, order, recs)
 	for _, f := range sum.Failures {
 		ix.Missing = append(ix.Missing, f.Package)
 	}
@@ -306,8 +307,9 @@ func (r *runner) copyLocal() {
 	}
 }
 
-// index builds the index of the mirrored packages (those with a record).
-func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*archive.Package, recs []*store.Record) *Index {
+// index builds the index of the mirrored packages (those with a record),
+// each entry with its name's place in order (ArchiveOrder of the snapshot).
+func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*archive.Package, order map[string]int, recs []*store.Record) *Index {
 	ix := &Index{
 		Format:  IndexFormat,
 		Created: r.o.Now().UTC().Truncate(time.Second),
@@ -338,7 +340,7 @@ func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*ar
 		if rec == nil {
 			continue
 		}
-		e := EntryOf(p)
+		e := EntryIn(p, order)
 		e.Origin = origin[p.Release]
 		e.Layer = Layer{
 			Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,

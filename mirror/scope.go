@@ -14,9 +14,10 @@ import (
 // package with All, otherwise, for each binary architecture read, the
 // dependency closure of the requested names on the minimal base (the
 // essential set and usr-is-merged), as resolve computes it for compose.
-// Architecture: all packages appear once. The result is sorted by name,
-// version, architecture.
-func scope(o *Options, merged []*archive.Package, archs []string) ([]*archive.Package, error) {
+// Architecture: all packages appear once. The resolver sees the packages
+// in the archive's order (order, from ArchiveOrder), as Index.Resolve sees
+// the index's. The result is sorted by name, version, architecture.
+func scope(o *Options, merged []*archive.Package, order map[string]int, archs []string) ([]*archive.Package, error) {
 	if o.All {
 		return merged, nil
 	}
@@ -31,16 +32,17 @@ func scope(o *Options, merged []*archive.Package, archs []string) ([]*archive.Pa
 	picked := map[key]*archive.Package{}
 	for _, arch := range archs {
 		var pkgs []resolve.Package
+		var seqs []int
 		for _, p := range merged {
 			if p.Architecture != arch && p.Architecture != "all" {
 				continue
 			}
-			// The entry's view, so that the scope is what compose
-			// resolves over the index.
-			e := EntryOf(p)
-			pkgs = append(pkgs, e.ResolvePackage())
+			// The entry's view and order, so that the scope is what
+			// compose resolves over the index.
+			e := EntryIn(p, order)
+			pkgs, seqs = append(pkgs, e.ResolvePackage()), append(seqs, e.Seq)
 		}
-		u, err := resolve.NewUniverse(arch, pkgs)
+		u, err := resolve.NewUniverse(arch, inArchiveOrder(pkgs, seqs))
 		if err != nil {
 			return nil, fmt.Errorf("scope %s: %w", arch, err)
 		}

@@ -1,13 +1,14 @@
 // Package hosttest is test tooling shared by compose's and inspect's tests:
-// a mirror index of the host's Packages lists (as apt sees them, without
-// running `deb2fs mirror`) and a store of the layers of resolved package
-// sets, kept in the fixtures cache (a layer is a pure function of its .deb,
-// so a cached store is as good as a new one).
+// a mirror index of the host's Packages lists (as a mirror run indexes
+// them, without running `deb2fs mirror`) and a store of the layers of
+// resolved package sets, kept in the fixtures cache (a layer is a pure
+// function of its .deb, so a cached store is as good as a new one).
 package hosttest
 
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,22 +25,47 @@ import (
 )
 
 var (
-	hostOnce sync.Once
-	hostIdx  *mirror.Index
-	hostErr  error
+	hostOnce  sync.Once
+	hostLists []*archive.Index
+	hostIdx   *mirror.Index
+	hostErr   error
 )
 
-// HostIndex is an index of every package in apt's lists, without layers;
-// the test is skipped when there are none.
+// HostLists are apt's Packages lists, in apt's order (`apt-get
+// indextargets`: the sources in order), each as the archive scanner reads
+// it, every stanza in the list's order; the test is skipped when there are
+// none. Resolving over them as they are is resolving over what apt reads.
+func HostLists(t testing.TB) []*archive.Index {
+	t.Helper()
+	loadHost()
+	if hostErr != nil {
+		t.Skipf("host Packages indices unavailable (apt-get update first): %v", hostErr)
+	}
+	return hostLists
+}
+
+// HostIndex is an index of apt's lists, without layers, made as a mirror
+// run with --all makes it: the lists merged (archive.Merge: the highest
+// version of each name and architecture), sorted by name, each entry made
+// by mirror.EntryIn with its name's place in the lists' order
+// (mirror.ArchiveOrder). The test is skipped when there are no lists.
 func HostIndex(t testing.TB) *mirror.Index {
 	t.Helper()
+	loadHost()
+	if hostErr != nil {
+		t.Skipf("host Packages indices unavailable (apt-get update first): %v", hostErr)
+	}
+	return hostIdx
+}
+
+func loadHost() {
 	hostOnce.Do(func() {
 		out, err := exec.Command("apt-get", "indextargets", "--format", "$(FILENAME)", "Identifier: Packages").Output()
 		if err != nil {
 			hostErr = err
 			return
 		}
-		idx := &mirror.Index{Format: mirror.IndexFormat}
+		var lists []*archive.Index
 		for _, f := range strings.Fields(string(out)) {
 			if _, err := os.Stat(f); err != nil {
 				continue
@@ -51,23 +77,29 @@ func HostIndex(t testing.TB) *mirror.Index {
 			}
 			ps, err := archive.ReadPackages(bytes.NewReader(data))
 			if err != nil {
-				hostErr = err
+				hostErr = fmt.Errorf("%s: %w", f, err)
 				return
 			}
-			for i := range ps {
-				idx.Packages = append(idx.Packages, mirror.EntryOf(&ps[i]))
+			if len(ps) > 0 {
+				lists = append(lists, &archive.Index{URL: f, Packages: ps})
 			}
 		}
-		if len(idx.Packages) == 0 {
+		if len(lists) == 0 {
 			hostErr = os.ErrNotExist
 			return
 		}
-		hostIdx = idx
+		merged, err := archive.Merge(lists...)
+		if err != nil {
+			hostErr = err
+			return
+		}
+		order := mirror.ArchiveOrder(lists...)
+		idx := &mirror.Index{Format: mirror.IndexFormat, Packages: make([]mirror.Entry, 0, len(merged))}
+		for _, p := range merged {
+			idx.Packages = append(idx.Packages, mirror.EntryIn(p, order))
+		}
+		hostLists, hostIdx = lists, idx
 	})
-	if hostErr != nil {
-		t.Skipf("host Packages indices unavailable (apt-get update first): %v", hostErr)
-	}
-	return hostIdx
 }
 
 // CacheStore opens the store of converted layers kept in the fixtures
