@@ -2,23 +2,14 @@ package cli_test
 
 import (
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/static"
 
-	"github.com/deb2fs/deb2fs/inspect/inspecttest"
-	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
-	"github.com/deb2fs/deb2fs/resolve"
-	"github.com/deb2fs/deb2fs/store"
 )
 
 // TestComposeMountFromDefault: a store whose mirror index records the
@@ -33,33 +24,8 @@ func TestComposeMountFromDefault(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("compose needs root")
 	}
-	reg := inspecttest.StartRegistry(t)
-	cache := hosttest.CacheStore(t)
-	es := hosttest.HostSet(t, cache, resolve.Request{Install: []string{"hello"}})
-	ix := &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
-	dir := filepath.Join(t.TempDir(), "store")
-	st, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inspecttest.LinkLayers(t, cache, st, ix)
-	inspecttest.PublishIndex(t, st, ix)
-
-	// The mirror's repository: every package layer of the index.
+	reg, dir, st, es := registryMirror(t)
 	mirrorRepo := reg + "/deb2fs/mirror"
-	repo, err := name.NewRepository(mirrorRepo)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range es {
-		data, err := os.ReadFile(st.BlobPath(e.Layer.Digest))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := remote.WriteLayer(repo, static.NewLayer(data, e.Layer.MediaType)); err != nil {
-			t.Fatal(err)
-		}
-	}
 
 	compose := func(ref string, extra ...string) string {
 		t.Helper()

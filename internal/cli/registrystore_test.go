@@ -39,20 +39,7 @@ func TestComposeFromRegistryMirror(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("compose needs root")
 	}
-	reg := inspecttest.StartRegistry(t)
-	cache := hosttest.CacheStore(t)
-	es := hosttest.HostSet(t, cache, resolve.Request{Install: []string{"hello"}})
-	ix := &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
-	local := filepath.Join(t.TempDir(), "store")
-	st, err := store.Open(local)
-	if err != nil {
-		t.Fatal(err)
-	}
-	inspecttest.LinkLayers(t, cache, st, ix)
-	inspecttest.PublishIndex(t, st, ix)
-
-	// The registry mirror: every package layer, and the index artifact
-	// under deb2fs-index-latest.
+	reg, local, st, es := registryMirror(t)
 	repoName := reg + "/deb2fs/mirror"
 	repo, err := name.NewRepository(repoName)
 	if err != nil {
@@ -68,9 +55,7 @@ func TestComposeFromRegistryMirror(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, e := range es {
-		put(v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType})
-	}
+	// The index artifact too, under deb2fs-index-latest.
 	d, err := st.Resolve(mirror.LatestRef)
 	if err != nil {
 		t.Fatal(err)
@@ -115,4 +100,38 @@ func TestComposeFromRegistryMirror(t *testing.T) {
 	if _, e, code := run(t, "compose", "--store", local, "--work", work, "hello"); code == 0 || !strings.Contains(e, "--work is for a registry --store") {
 		t.Errorf("--work with a local store: exit %d, %s", code, e)
 	}
+}
+
+// registryMirror starts a local docker-registry and makes a store holding
+// the layers and a mirror index of hello's closure (from the fixtures'
+// cache store), with every package layer also in the registry repository
+// REG/deb2fs/mirror, as a registry mirror holds them. It returns the
+// registry's address, the store's directory, the store and the entries.
+func registryMirror(t *testing.T) (string, string, *store.Store, []mirror.Entry) {
+	t.Helper()
+	reg := inspecttest.StartRegistry(t)
+	cache := hosttest.CacheStore(t)
+	es := hosttest.HostSet(t, cache, resolve.Request{Install: []string{"hello"}})
+	ix := &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
+	dir := filepath.Join(t.TempDir(), "store")
+	st, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inspecttest.LinkLayers(t, cache, st, ix)
+	inspecttest.PublishIndex(t, st, ix)
+	repo, err := name.NewRepository(reg + "/deb2fs/mirror")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range es {
+		data, err := os.ReadFile(st.BlobPath(e.Layer.Digest))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.WriteLayer(repo, static.NewLayer(data, e.Layer.MediaType)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return reg, dir, st, es
 }
