@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/internal/apttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
@@ -108,7 +109,7 @@ func TestOracleIndexResolve(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			apt, err := hosttest.AptInstalls(t, u.Arch(), append(u.BaseNames(req.Base), tc.install...), tc.recommends)
+			apt, err := apttest.Installs(t, u.Arch(), append(u.BaseNames(req.Base), tc.install...), tc.recommends)
 			if err != nil {
 				t.Fatal(err)
 			}

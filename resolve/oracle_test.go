@@ -13,70 +13,15 @@ package resolve
 // DEB2FS_REQUIRE_ORACLE=1.
 
 import (
-	"bufio"
-	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
-)
 
-// aptInstalls asks apt which packages `apt-get install` of names would
-// install on an empty system, and returns name -> version.
-func aptInstalls(tb testing.TB, arch string, names []string, recommends bool) (map[string]string, error) {
-	tb.Helper()
-	dir := tb.TempDir()
-	status := filepath.Join(dir, "status")
-	if err := os.WriteFile(status, nil, 0o644); err != nil {
-		return nil, err
-	}
-	for _, d := range []string{"cache", "prefs", "parts"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
-			return nil, err
-		}
-	}
-	// Keep the host's apt.conf and apt.conf.d out (a container's snippets
-	// change autoremove settings): apt's compiled-in defaults apply.
-	conf := filepath.Join(dir, "apt.conf")
-	if err := os.WriteFile(conf, []byte("Dir::Etc::parts \""+filepath.Join(dir, "parts")+"\";\nDir::Etc::main \""+filepath.Join(dir, "none")+"\";\n"), 0o644); err != nil {
-		return nil, err
-	}
-	args := []string{
-		"-s", "-q", "-y",
-		"-o", "Debug::NoLocking=1",
-		"-o", "Dir::State::status=" + status,
-		"-o", "Dir::State::extended_states=" + filepath.Join(dir, "extended_states"),
-		"-o", "Dir::Cache=" + filepath.Join(dir, "cache"),
-		"-o", "Dir::Cache::pkgcache=",
-		"-o", "Dir::Cache::srcpkgcache=",
-		"-o", "Dir::Etc::preferences=" + filepath.Join(dir, "prefs", "none"),
-		"-o", "Dir::Etc::preferencesparts=" + filepath.Join(dir, "prefs"),
-		"-o", "APT::Architecture=" + arch,
-		"-o", "APT::Architectures::=" + arch,
-		"-o", "APT::Install-Recommends=" + strconv.FormatBool(recommends),
-		"-o", "APT::Install-Suggests=false",
-		"install",
-	}
-	cmd := exec.Command("apt-get", append(args, names...)...)
-	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "APT_CONFIG="+conf)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return nil, fmt.Errorf("apt-get: %v\n%s", err, out)
-	}
-	got := map[string]string{}
-	sc := bufio.NewScanner(strings.NewReader(string(out)))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) >= 3 && f[0] == "Inst" {
-			got[f[1]] = strings.TrimPrefix(f[2], "(")
-		}
-	}
-	return got, nil
-}
+	"github.com/deb2fs/deb2fs/internal/apttest"
+)
 
 // diffSets compares apt's answer with ours: names only apt installs, names
 // only we install, and names with another version.
@@ -127,7 +72,7 @@ func compareWithApt(t *testing.T, u *Universe, req Request) *Result {
 		t.Fatalf("Resolve: %v", err)
 	}
 	names := append(u.BaseNames(req.Base), req.Install...)
-	apt, err := aptInstalls(t, u.Arch(), names, req.Recommends)
+	apt, err := apttest.Installs(t, u.Arch(), names, req.Recommends)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,7 +147,7 @@ func TestOracleSample(t *testing.T) {
 		name := names[rng.Intn(len(names))]
 		req := Request{Install: []string{name}, Recommends: os.Getenv("DEB2FS_ORACLE_RECOMMENDS") == "1"}
 		r, rerr := u.Resolve(req)
-		apt, aerr := aptInstalls(t, u.Arch(), append(u.BaseNames(req.Base), name), req.Recommends)
+		apt, aerr := apttest.Installs(t, u.Arch(), append(u.BaseNames(req.Base), name), req.Recommends)
 		switch {
 		case aerr != nil && rerr != nil:
 			bothFail++
@@ -242,7 +187,7 @@ func TestOracleAptPin(t *testing.T) {
 	pin := "libssl3=" + vs[len(vs)-1].Version
 	req := Request{Install: []string{"curl", pin}}
 	r, rerr := u.Resolve(req)
-	apt, aerr := aptInstalls(t, u.Arch(), append(u.BaseNames(req.Base), req.Install...), false)
+	apt, aerr := apttest.Installs(t, u.Arch(), append(u.BaseNames(req.Base), req.Install...), false)
 	switch {
 	case rerr != nil && aerr != nil:
 		t.Logf("%s: both refuse; resolve: %v", pin, rerr)

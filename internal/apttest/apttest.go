@@ -1,4 +1,8 @@
-package hosttest
+// Package apttest asks apt itself, as a test oracle, which packages an
+// install would bring onto an empty system (docs/resolve.md, "apt as the
+// oracle"). It depends on nothing of deb2fs, so every package's tests can
+// use it.
+package apttest
 
 import (
 	"bufio"
@@ -11,15 +15,14 @@ import (
 	"testing"
 )
 
-// AptInstalls asks apt which packages `apt-get install NAMES...` installs on
-// an empty system (name -> version), with Recommends followed or not, as
-// resolve's oracle tests do (docs/resolve.md): apt-get -s with a scratch
-// dpkg status, scratch state, cache and preferences, only the native
-// architecture, and none of the host's apt.conf.d (a container's snippets
-// change what apt sweeps), so apt's compiled-in defaults apply. It reads
-// the host's sources and lists and writes nothing outside a temporary
-// directory.
-func AptInstalls(tb testing.TB, arch string, names []string, recommends bool) (map[string]string, error) {
+// Installs asks apt which packages `apt-get install NAMES...` installs on
+// an empty system (name -> version), with Recommends followed or not:
+// apt-get -s with a scratch dpkg status, scratch state, cache and
+// preferences, only the architecture arch ("" for the host's), and none
+// of the host's apt.conf.d (a container's snippets change what apt
+// sweeps), so apt's compiled-in defaults apply. It reads the host's
+// sources and lists and writes nothing outside a temporary directory.
+func Installs(tb testing.TB, arch string, names []string, recommends bool) (map[string]string, error) {
 	tb.Helper()
 	dir := tb.TempDir()
 	status := filepath.Join(dir, "status")
@@ -45,12 +48,13 @@ func AptInstalls(tb testing.TB, arch string, names []string, recommends bool) (m
 		"-o", "Dir::Cache::srcpkgcache=",
 		"-o", "Dir::Etc::preferences=" + filepath.Join(dir, "prefs", "none"),
 		"-o", "Dir::Etc::preferencesparts=" + filepath.Join(dir, "prefs"),
-		"-o", "APT::Architecture=" + arch,
-		"-o", "APT::Architectures::=" + arch,
 		"-o", "APT::Install-Recommends=" + strconv.FormatBool(recommends),
 		"-o", "APT::Install-Suggests=false",
-		"install",
 	}
+	if arch != "" {
+		args = append(args, "-o", "APT::Architecture="+arch, "-o", "APT::Architectures::="+arch)
+	}
+	args = append(args, "install")
 	cmd := exec.Command("apt-get", append(args, names...)...)
 	cmd.Env = append(os.Environ(), "LC_ALL=C.UTF-8", "APT_CONFIG="+conf)
 	out, err := cmd.CombinedOutput()
