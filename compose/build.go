@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/firstboot"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // transient are files that configure leaves behind and that change from
@@ -234,20 +235,26 @@ const rootPrefix = "deb2fs-compose-"
 
 // removeStaleRoots removes the work areas that runs killed before they
 // could clean up left in dir (on /dev/shm they hold memory; an overlay
-// root is still mounted): those whose pid is not a live process.
+// root is still mounted).
 func removeStaleRoots(dir string) {
+	removeStale(dir, rootPrefix, func(p string) {
+		(&scratch{dir: p, root: filepath.Join(p, "root"), overlay: true}).remove()
+	})
+}
+
+// removeStale calls remove on each entry of dir named prefix, then the pid
+// of the process that made it, then "-": those whose process is gone.
+func removeStale(dir, prefix string, remove func(path string)) {
 	entries, _ := os.ReadDir(dir)
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), rootPrefix)
-		if !ok || !e.IsDir() {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok {
 			continue
 		}
 		pidStr, _, _ := strings.Cut(rest, "-")
-		pid, err := strconv.Atoi(pidStr)
-		if err != nil || pid == os.Getpid() || syscall.Kill(pid, 0) == nil {
-			continue
+		if pid, err := strconv.Atoi(pidStr); err == nil && !store.ProcessAlive(pid) {
+			remove(filepath.Join(dir, e.Name()))
 		}
-		(&scratch{dir: filepath.Join(dir, e.Name()), root: filepath.Join(dir, e.Name(), "root"), overlay: true}).remove()
 	}
 }
 

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
@@ -80,7 +79,7 @@ func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	removeStaleUnpacks(dir)
+	removeStale(dir, "tmp-", func(p string) { os.RemoveAll(p) })
 	tmp, err := os.MkdirTemp(dir, fmt.Sprintf("tmp-%d-", os.Getpid()))
 	if err != nil {
 		return nil, err
@@ -171,22 +170,6 @@ func loadUnpacked(final string) (*unpacked, error) {
 		return nil, fmt.Errorf("%s: cache format %d, want %d", final, m.Format, unpackedFormat)
 	}
 	return &unpacked{tree: filepath.Join(final, "tree"), meta: m}, nil
-}
-
-// removeStaleUnpacks removes the temporary directories of unpacks whose
-// process is gone.
-func removeStaleUnpacks(dir string) {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), "tmp-")
-		if !ok {
-			continue
-		}
-		pidStr, _, _ := strings.Cut(rest, "-")
-		if pid, err := strconv.Atoi(pidStr); err == nil && pid != os.Getpid() && syscall.Kill(pid, 0) != nil {
-			os.RemoveAll(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 // overlayLayer is one lower layer of the mount: its name for errors (a

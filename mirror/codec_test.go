@@ -28,18 +28,25 @@ func sampleIndex() *Index {
 	return ix
 }
 
+// roundTrip encodes ix as an index blob and decodes it again.
+func roundTrip(t testing.TB, ix *Index) *Index {
+	t.Helper()
+	blob, err := encodeIndex(ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeIndex(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
+}
+
 // TestIndexCodec: the parallel line decoder gives what plain JSON decoding
 // gives, and a blob that is plain JSON (not one entry per line) still loads.
 func TestIndexCodec(t *testing.T) {
 	for _, ix := range []*Index{sampleIndex(), {Format: IndexFormat, Created: time.Unix(0, 0).UTC()}} {
-		blob, err := encodeIndex(ix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := decodeIndex(blob)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := roundTrip(t, ix)
 		var text bytes.Buffer
 		writeIndexJSON(&text, ix)
 		var plain Index
@@ -218,14 +225,7 @@ func FuzzEntryCodec(f *testing.F) {
 		if err := json.Unmarshal(text.Bytes(), &want); err != nil {
 			t.Fatalf("the index text is not JSON: %v", err)
 		}
-		blob, err := encodeIndex(ix)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := decodeIndex(blob)
-		if err != nil {
-			t.Fatal(err)
-		}
+		got := roundTrip(t, ix)
 		if !reflect.DeepEqual(got, &want) {
 			t.Errorf("decoded\n %+v\nencoding/json\n %+v", got.Packages[1], want.Packages[1])
 		}

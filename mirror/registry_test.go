@@ -279,10 +279,7 @@ func TestRegistryMirror(t *testing.T) {
 // publishes an index equal to a single process's.
 func TestRegistryShards(t *testing.T) {
 	reg := startRegistry(t)
-	pkgs := append([]tpkg(nil), basePkgs...)
-	for i := range 9 {
-		pkgs = append(pkgs, tpkg{fmt.Sprintf("extra%d", i), "1.0", "amd64", nil})
-	}
+	pkgs := shardPkgs()
 	a := newTestArchive(t)
 	a.publish(pkgs, suiteOpts{})
 	rm := reg.remote(t)
@@ -340,10 +337,7 @@ func TestRegistryShardProcesses(t *testing.T) {
 		t.Skip("builds and runs the deb2fs binary")
 	}
 	reg := startRegistry(t)
-	pkgs := append([]tpkg(nil), basePkgs...)
-	for i := range 9 {
-		pkgs = append(pkgs, tpkg{fmt.Sprintf("extra%d", i), "1.0", "amd64", nil})
-	}
+	pkgs := shardPkgs()
 	a := newTestArchive(t)
 	a.publish(pkgs, suiteOpts{})
 	repo := reg.addr + "/deb2fs/procs"

@@ -103,14 +103,7 @@ func TestIndexResolveImportantSuggests(t *testing.T) {
 					Important: ps[i].Important, Depends: ps[i].Depends, Suggests: ps[i].Suggests,
 					Provides: ps[i].Provides, Conflicts: ps[i].Conflicts}
 			}
-			blob, err := encodeIndex(ix)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := decodeIndex(blob)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := roundTrip(t, ix)
 			if !reflect.DeepEqual(got.Packages, ix.Packages) {
 				t.Fatalf("codec round trip:\n got %+v\nwant %+v", got.Packages, ix.Packages)
 			}
@@ -262,14 +255,7 @@ func TestIndexResolveArchiveOrder(t *testing.T) {
 		e.Layer = sampleIndex().Packages[0].Layer
 		ix.Packages = append(ix.Packages, e)
 	}
-	blob, err := encodeIndex(ix)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := decodeIndex(blob)
-	if err != nil {
-		t.Fatal(err)
-	}
+	got := roundTrip(t, ix)
 	if !reflect.DeepEqual(got.Packages, ix.Packages) {
 		t.Fatalf("codec round trip:\n got %+v\nwant %+v", got.Packages, ix.Packages)
 	}

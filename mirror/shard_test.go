@@ -20,14 +20,21 @@ func TestParseShard(t *testing.T) {
 	}
 }
 
-// TestMirrorShards: n shards run at once on one store, each converting a
-// disjoint share; then one unsharded run converts nothing and publishes an
-// index equal to a single run's.
-func TestMirrorShards(t *testing.T) {
+// shardPkgs is the sharded runs' archive: the base packages and nine
+// more, enough for every shard of three to have work.
+func shardPkgs() []tpkg {
 	pkgs := append([]tpkg(nil), basePkgs...)
 	for i := range 9 {
 		pkgs = append(pkgs, tpkg{fmt.Sprintf("extra%d", i), "1.0", "amd64", nil})
 	}
+	return pkgs
+}
+
+// TestMirrorShards: n shards run at once on one store, each converting a
+// disjoint share; then one unsharded run converts nothing and publishes an
+// index equal to a single run's.
+func TestMirrorShards(t *testing.T) {
+	pkgs := shardPkgs()
 	a := newTestArchive(t)
 	a.publish(pkgs, suiteOpts{})
 	st := openStore(t)

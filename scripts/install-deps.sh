@@ -27,17 +27,6 @@ if [ -n "$missing" ]; then
 	apt-get install -y -qq --no-install-recommends $missing >/dev/null
 fi
 
-# The unprivileged compose test runs deb2fs as this user, in a user
-# namespace over its subordinate ids: useradd gives a regular user a free
-# range (/etc/login.defs); if it did not, one after the highest in use.
-if ! id deb2fs-unpriv >/dev/null 2>&1; then
-	useradd --no-create-home --shell /usr/sbin/nologin --comment "deb2fs unprivileged test" deb2fs-unpriv
-fi
-if ! grep -q '^deb2fs-unpriv:' /etc/subuid 2>/dev/null || ! grep -q '^deb2fs-unpriv:' /etc/subgid 2>/dev/null; then
-	start=$(cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: 'BEGIN { m = 100000 } NF == 3 && $2 + $3 > m { m = $2 + $3 } END { print m }')
-	usermod --add-subuids "$start-$((start + 65535))" --add-subgids "$start-$((start + 65535))" deb2fs-unpriv
-fi
-
 if ! command -v go >/dev/null 2>&1 && [ -x /usr/local/go/bin/go ]; then
 	echo "install-deps: Go is in /usr/local/go/bin: add it to PATH" >&2
 fi

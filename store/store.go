@@ -170,7 +170,7 @@ func (s *Store) removeStaleTemps() {
 	entries, _ := os.ReadDir(s.tmpDir())
 	for _, e := range entries {
 		pidStr, _, _ := strings.Cut(e.Name(), "-")
-		if pid, err := strconv.Atoi(pidStr); err == nil && processAlive(pid) {
+		if pid, err := strconv.Atoi(pidStr); err == nil && ProcessAlive(pid) {
 			continue // a live process is writing it
 		}
 		os.Remove(filepath.Join(s.tmpDir(), e.Name()))
@@ -209,9 +209,10 @@ func ReplaceFile(tmp *os.File, path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// processAlive reports whether pid is a running process: a killed process
+// ProcessAlive reports whether pid is a running process: a killed process
 // that its parent has not reaped yet (a zombie) writes nothing any more.
-func processAlive(pid int) bool {
+// Files named after their writer's pid are stale when it is not alive.
+func ProcessAlive(pid int) bool {
 	if pid == os.Getpid() {
 		return true
 	}

@@ -19,7 +19,7 @@ import (
 	"github.com/deb2fs/deb2fs/store"
 )
 
-// unprivUser is the account scripts/install-deps.sh creates, with a
+// unprivUser is the account scripts/test-user.sh creates, with a
 // subordinate id range, for the unprivileged compose test.
 const unprivUser = "deb2fs-unpriv"
 
@@ -34,7 +34,7 @@ func TestComposeUnprivileged(t *testing.T) {
 	}
 	u, err := user.Lookup(unprivUser)
 	if err != nil {
-		t.Skipf("no user %s (scripts/install-deps.sh creates it): %v", unprivUser, err)
+		t.Skipf("no user %s (scripts/test-user.sh creates it): %v", unprivUser, err)
 	}
 	uid, _ := strconv.Atoi(u.Uid)
 	gid, _ := strconv.Atoi(u.Gid)
