@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -10,6 +11,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
+
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 // Assembly says how the scratch root is materialised from the layers.
@@ -33,11 +36,20 @@ type assembled struct {
 	takeovers []takeover
 }
 
-// assemble materialises the union of the base and package layers at
-// sc.root. Both paths give the same tree: extraction applies the layers in
+// assemble materialises the union of the base and package layers and
+// starts the sandbox over it; sc.root is then the root as compose reaches
+// it. Both paths give the same tree: extraction applies the layers in
 // order, overlayfs stacks them as they are (checkOverlay refuses what
 // would differ).
-func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (*assembled, error) {
+func (c *composer) assemble(sc *scratch, base v1.Descriptor, run configureRun) (*assembled, error) {
+	if c.ids.Count == 0 {
+		ids, err := sandbox.DefaultIDs()
+		if err != nil {
+			return nil, err
+		}
+		c.ids = ids
+	}
+	label := run.label
 	if c.opts.Assemble == AssembleAuto {
 		// Unpacking a layer into the cache costs more than extracting it
 		// (a tree of its own on the store's disk): when many are missing,
@@ -46,13 +58,16 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (*ass
 		all := c.layerDescs(base)
 		var missing []v1.Descriptor
 		for _, d := range all {
-			if !isUnpacked(c.storeDir, d.Digest) {
+			if !isUnpacked(c.storeDir, c.ids, d.Digest) {
 				missing = append(missing, d)
 			}
 		}
 		if len(missing)*3 > len(all) {
 			c.logf("%s%d of %d layers are not in the unpacked cache: extracting them, and unpacking them into the cache while the scripts run", label, len(missing), len(all))
-			a, err := c.assembleExtract(sc.root, base)
+			a, err := c.assembleExtract(sc, base)
+			if err == nil {
+				err = c.enter(sc, run)
+			}
 			if err == nil {
 				c.fillCache(missing)
 			}
@@ -62,34 +77,65 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, label string) (*ass
 	if c.opts.Assemble != AssembleExtract {
 		a, err := c.assembleOverlay(sc, base)
 		if err == nil {
-			return a, nil
+			if err = c.enter(sc, run); err == nil {
+				return a, nil
+			}
 		}
 		var overlap *OverlapError
 		if c.opts.Assemble == AssembleOverlay || errors.As(err, &overlap) {
 			return nil, err
 		}
 		c.logf("%soverlay: %v; extracting the layers instead", label, err)
-		if sc.overlay {
-			if err := unmount(sc.root); err != nil {
-				return nil, err
-			}
-			sc.overlay = false
-		}
-		for _, d := range []string{"root", "upper", "work"} {
+		sc.overlay, sc.lowers = false, nil
+		for _, d := range []string{"upper", "work"} {
 			if err := os.RemoveAll(filepath.Join(sc.dir, d)); err != nil {
 				return nil, err
 			}
 		}
 	}
-	return c.assembleExtract(sc.root, base)
+	a, err := c.assembleExtract(sc, base)
+	if err != nil {
+		return nil, err
+	}
+	return a, c.enter(sc, run)
 }
 
-// assembleExtract extracts the layers, in order, into root.
-func (c *composer) assembleExtract(root string, base v1.Descriptor) (*assembled, error) {
+// enter starts the sandbox over the assembled tree.
+func (c *composer) enter(sc *scratch, run configureRun) error {
+	host := run.hostname
+	if host == "" {
+		host = Hostname
+	}
+	cfg := sandbox.Config{IDs: c.ids, Hostname: host, BootID: run.bootID,
+		Timeout: c.opts.ScriptTimeout, Pids: c.opts.Pids, Memory: c.opts.Memory}
+	if sc.overlay {
+		cfg.Lower, cfg.Upper, cfg.Work = sc.lowers, filepath.Join(sc.dir, "upper"), filepath.Join(sc.dir, "work")
+	} else {
+		cfg.Root = filepath.Join(sc.dir, "tree")
+	}
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	box, err := sandbox.Start(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	sc.box, sc.root = box, box.Root()
+	return nil
+}
+
+// assembleExtract extracts the layers, in order, into the work area's
+// tree.
+func (c *composer) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled, error) {
+	root := filepath.Join(sc.dir, "tree")
 	if err := os.Mkdir(root, 0o755); err != nil {
 		return nil, err
 	}
-	x := newExtractor(root)
+	if err := os.Lchown(root, c.ids.Shift(0), c.ids.Shift(0)); err != nil {
+		return nil, err
+	}
+	x := newExtractor(root, c.ids)
 	x.layer, x.own = "the base layer", newOwnership(c.replaces)
 	if err := x.apply(blobPath(c.storeDir, base.Digest), base.MediaType, base.Digest); err != nil {
 		return nil, fmt.Errorf("base layer: %w", err)
@@ -108,15 +154,16 @@ func (c *composer) assembleExtract(root string, base v1.Descriptor) (*assembled,
 }
 
 // assembleOverlay unpacks the layers the cache lacks (in parallel), checks
-// that stacking them means what extracting them would, and mounts
-// overlayfs on sc.root.
+// that stacking them means what extracting them would, and readies the
+// lower (top first), upper and work directories of the overlayfs the
+// sandbox mounts.
 func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled, error) {
 	layers := make([]overlayLayer, len(c.pkgs)+1)
 	layers[0].name = "the base layer"
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
 	g.Go(func() (err error) {
-		layers[0].u, err = unpack(c.storeDir, base)
+		layers[0].u, err = unpack(c.storeDir, c.ids, base)
 		if err != nil {
 			return fmt.Errorf("base layer: %w", err)
 		}
@@ -126,7 +173,7 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 		e := &c.pkgs[i]
 		layers[i+1].name = e.Package
 		g.Go(func() (err error) {
-			layers[i+1].u, err = unpack(c.storeDir, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size})
+			layers[i+1].u, err = unpack(c.storeDir, c.ids, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size})
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 			}
@@ -141,14 +188,18 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 	if err != nil {
 		return nil, err
 	}
-	upper, work := filepath.Join(sc.dir, "upper"), filepath.Join(sc.dir, "work")
-	for _, d := range []string{sc.root, upper, work} {
-		if err := os.Mkdir(d, 0o755); err != nil {
+	for _, d := range []string{"upper", "work"} {
+		p := filepath.Join(sc.dir, d)
+		if err := os.Mkdir(p, 0o755); err != nil {
+			return nil, err
+		}
+		if err := os.Lchown(p, c.ids.Shift(0), c.ids.Shift(0)); err != nil {
 			return nil, err
 		}
 	}
-	if err := mountOverlay(sc.root, upper, work, layers); err != nil {
-		return nil, err
+	sc.lowers = nil
+	for i := len(layers) - 1; i >= 0; i-- {
+		sc.lowers = append(sc.lowers, layers[i].u.tree)
 	}
 	sc.overlay = true
 	a := &assembled{takeovers: own.takeovers()}
@@ -179,7 +230,7 @@ func (c *composer) fillCache(ds []v1.Descriptor) {
 			g.SetLimit(max(1, runtime.NumCPU()-1))
 			for _, d := range ds {
 				g.Go(func() error {
-					_, err := unpack(c.storeDir, d)
+					_, err := unpack(c.storeDir, c.ids, d)
 					if err != nil && !errors.Is(err, errNotOverlayable) {
 						return fmt.Errorf("layer %s: %w", d.Digest, err)
 					}

@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/firstboot"
+	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -69,7 +70,8 @@ type configured struct {
 	*scratch
 	before map[string]fileState // the union of the layers, before any script ran
 	sde    int64
-	output []byte // what dpkg printed
+	output []byte      // what dpkg printed
+	ids    sandbox.IDs // the sandbox's, which own the root's files
 }
 
 // configureRun is what sets one configure run apart from another.
@@ -89,15 +91,22 @@ type configureRun struct {
 // work directories.
 type scratch struct {
 	dir     string
-	root    string
-	overlay bool // root is an overlayfs mount
+	root    string // the assembled root, through the sandbox once it runs
+	overlay bool   // root is an overlayfs over lowers
+	lowers  []string
+	box     *sandbox.Sandbox
 }
 
-// remove unmounts and deletes the work area. A root that cannot be
-// unmounted is left alone (never deleted through a live mount); a later
-// compose retries (removeStaleRoots).
+// remove stops the sandbox (its mounts go with it) and deletes the work
+// area. A work area of a deb2fs from before the sandbox had its overlay
+// mounted at root/: one that cannot be unmounted is left alone (never
+// deleted through a live mount).
 func (s *scratch) remove() {
-	if !s.overlay || unmount(s.root) == nil {
+	if s.box != nil {
+		s.box.Close()
+		s.box = nil
+	}
+	if unmount(filepath.Join(s.dir, "root")) == nil {
 		os.RemoveAll(s.dir)
 	}
 }
@@ -119,20 +128,19 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 	if err != nil {
 		return nil, err
 	}
-	sc := &scratch{dir: dir, root: filepath.Join(dir, "root")}
+	sc := &scratch{dir: dir}
 	defer func() {
 		if err != nil {
 			sc.remove()
 		}
 	}()
-	root := sc.root
-
-	// Assemble.
+	// Assemble, and start the sandbox over the root.
 	t := time.Now()
-	a, err := c.assemble(sc, base, run.label)
+	a, err := c.assemble(sc, base, run)
 	if err != nil {
 		return nil, err
 	}
+	root := sc.root
 	assembled := time.Since(t)
 	before, err := snapshot(root)
 	if err != nil {
@@ -177,7 +185,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 		}
 	}
 	t = time.Now()
-	sb := &sandbox{root: root, env: baseEnv(sde), hostname: run.hostname, bootID: run.bootID}
+	sb := &scriptSandbox{box: sc.box, root: root, env: baseEnv(sde), logf: c.logf}
 	n, err := runPreinsts(ctx, sb, order, c.versionOf("dpkg"))
 	if err != nil {
 		return nil, err
@@ -193,7 +201,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 	}
 	tm.Configure = time.Since(t)
 	c.logf("%sdpkg --configure --pending: %s", run.label, tm.Configure.Round(time.Millisecond))
-	return &configured{scratch: sc, before: before, sde: sde, output: out}, nil
+	return &configured{scratch: sc, before: before, sde: sde, output: out, ids: c.ids}, nil
 }
 
 // removeTransient removes the transient files from a configured root.
@@ -218,7 +226,7 @@ func (c *composer) capture(cf *configured) (*cacheRecord, error) {
 	}
 	var diffID v1.Hash
 	desc, err := writeBlob(c.storeDir, func(w io.Writer) (v1.Descriptor, error) {
-		d, id, err := writeChanges(w, cf.root, changes, time.Unix(cf.sde, 0))
+		d, id, err := writeChanges(w, cf.root, changes, time.Unix(cf.sde, 0), c.ids)
 		diffID = id
 		return d, err
 	})
@@ -238,7 +246,7 @@ const rootPrefix = "deb2fs-compose-"
 // root is still mounted).
 func removeStaleRoots(dir string) {
 	removeStale(dir, rootPrefix, func(p string) {
-		(&scratch{dir: p, root: filepath.Join(p, "root"), overlay: true}).remove()
+		(&scratch{dir: p}).remove()
 	})
 }
 

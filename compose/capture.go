@@ -2,7 +2,9 @@ package compose
 
 import (
 	"archive/tar"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"os"
@@ -15,6 +17,8 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
+
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 // fileState is what a snapshot keeps of one path: enough to tell that it
@@ -172,8 +176,9 @@ func pathLess(a, b string) bool {
 }
 
 // writeChanges writes the configure layer: every change with its content
-// and metadata, mtimes clamped to sde, hard links within the layer kept.
-func writeChanges(w io.Writer, root string, changes []change, sde time.Time) (v1.Descriptor, v1.Hash, error) {
+// and metadata, mtimes clamped to sde, hard links within the layer kept,
+// owners mapped back from the sandbox's ids (imageOwner).
+func writeChanges(w io.Writer, root string, changes []change, sde time.Time, ids sandbox.IDs) (v1.Descriptor, v1.Hash, error) {
 	lw := newLayerWriter(w)
 	links := map[uint64]string{} // inode -> first path written
 	for _, c := range changes {
@@ -191,7 +196,15 @@ func writeChanges(w io.Writer, root string, changes []change, sde time.Time) (v1
 		if mt.Before(sde) {
 			hdr.ModTime = mt
 		}
-		hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
+		uid, err := imageOwner(ids, st.Uid)
+		if err != nil {
+			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: %w", c.rel, err)
+		}
+		gid, err := imageOwner(ids, st.Gid)
+		if err != nil {
+			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: %w", c.rel, err)
+		}
+		hdr.Uid, hdr.Gid = uid, gid
 		hdr.Mode = int64(st.Mode & 0o7777)
 		var content *os.File
 		switch st.Mode & syscall.S_IFMT {
@@ -218,18 +231,16 @@ func writeChanges(w io.Writer, root string, changes []change, sde time.Time) (v1
 			}
 			hdr.Typeflag, hdr.Linkname, hdr.Mode = tar.TypeSymlink, target, 0o777
 		case syscall.S_IFCHR, syscall.S_IFBLK:
-			hdr.Typeflag = tar.TypeChar
-			if st.Mode&syscall.S_IFMT == syscall.S_IFBLK {
-				hdr.Typeflag = tar.TypeBlock
-			}
-			hdr.Devmajor, hdr.Devminor = int64(unix.Major(st.Rdev)), int64(unix.Minor(st.Rdev))
+			// The sandbox cannot make device nodes; a layer may ship
+			// them, configuring may not add or change one.
+			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: configuring made a device node: refused", c.rel)
 		case syscall.S_IFIFO:
 			hdr.Typeflag = tar.TypeFifo
 		default:
 			continue // sockets do not belong in a layer
 		}
 		if cap, err := getxattr(abs, "security.capability"); err == nil && len(cap) > 0 && hdr.Typeflag == tar.TypeReg {
-			hdr.PAXRecords = map[string]string{"SCHILY.xattr.security.capability": string(cap)}
+			hdr.PAXRecords = map[string]string{"SCHILY.xattr.security.capability": string(imageCaps(cap, ids))}
 		}
 		if err := lw.WriteHeader(hdr); err != nil {
 			return v1.Descriptor{}, v1.Hash{}, err
@@ -243,6 +254,39 @@ func writeChanges(w io.Writer, root string, changes []change, sde time.Time) (v1
 		}
 	}
 	return lw.Close()
+}
+
+// imageOwner maps an owner of the configured root back into the image: a
+// sandbox id to itself, and root of the caller (files compose wrote
+// itself: the status file, firstboot's) to root. Nothing else can own a
+// file there.
+func imageOwner(ids sandbox.IDs, id uint32) (int, error) {
+	if id == 0 {
+		return 0, nil
+	}
+	if ids.Count == 0 {
+		return int(id), nil
+	}
+	if in, ok := ids.Unshift(int(id)); ok {
+		return in, nil
+	}
+	return 0, fmt.Errorf("owner %d is neither root nor one of the sandbox's ids", id)
+}
+
+// imageCaps turns file capabilities set in the sandbox (version 3, for
+// the namespace whose root is the sandbox's) into the version 2 form an
+// image carries, valid for whatever root runs it.
+func imageCaps(v []byte, ids sandbox.IDs) []byte {
+	const v3, v3Size, v2 = 0x03000000, 24, 0x02000000
+	if len(v) != v3Size || binary.LittleEndian.Uint32(v)&0xff000000 != v3 {
+		return v
+	}
+	if rootid := binary.LittleEndian.Uint32(v[20:]); ids.Count == 0 || int(rootid) != ids.Shift(0) {
+		return v
+	}
+	out := append([]byte(nil), v[:20]...)
+	binary.LittleEndian.PutUint32(out, binary.LittleEndian.Uint32(v)&^0xff000000|v2)
+	return out
 }
 
 // getxattr reads an extended attribute of a path without following a

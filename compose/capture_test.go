@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
@@ -82,7 +83,7 @@ func TestCaptureDiff(t *testing.T) {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0)); err != nil {
+	if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0), sandbox.IDs{}); err != nil {
 		t.Fatal(err)
 	}
 	got := strings.Join(layerEntries(t, buf.Bytes()), "\n")
@@ -117,7 +118,7 @@ func TestCaptureDeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0)); err != nil {
+		if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0), sandbox.IDs{}); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()

@@ -16,6 +16,7 @@ import (
 	"github.com/deb2fs/deb2fs/dpkg"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 // Label keys of composed images.
@@ -40,6 +41,9 @@ type composer struct {
 	configureOutput []byte
 	assembly        string // how the root was materialised, once it was
 	ctx             context.Context
+	// ids is the sandbox's id mapping: the owners of the assembled root's
+	// files (assemble.go).
+	ids sandbox.IDs
 
 	// The background fill of the unpacked-layer cache (assemble.go).
 	fillOnce  sync.Once

@@ -71,7 +71,7 @@ const (
 
 // runPreinsts runs `preinst install` of every package that has one, in
 // order, all in one sandbox. dpkgVersion is DPKG_RUNNING_VERSION.
-func runPreinsts(ctx context.Context, sb *sandbox, order []*mirror.Entry, dpkgVersion string) (int, error) {
+func runPreinsts(ctx context.Context, sb *scriptSandbox, order []*mirror.Entry, dpkgVersion string) (int, error) {
 	args := []string{"/bin/sh", "-c", preinstDriver, "deb2fs-preinst"}
 	n := 0
 	for _, e := range order {
@@ -114,7 +114,7 @@ var dpkgFailure = regexp.MustCompile(`error processing package (\S+) \(--configu
 
 // runConfigure runs `dpkg --configure --pending` and checks that every
 // package ended up installed.
-func runConfigure(ctx context.Context, sb *sandbox) ([]byte, error) {
+func runConfigure(ctx context.Context, sb *scriptSandbox) ([]byte, error) {
 	out, err := sb.run(ctx, nil, "dpkg", "--configure", "--pending")
 	if err != nil {
 		se := &ScriptError{Package: "dpkg", Script: "--configure --pending", Output: string(out), Err: err}

@@ -18,6 +18,8 @@ import (
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
 	"golang.org/x/sys/unix"
+
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 // whiteoutPrefix and opaqueWhiteout are the OCI layer whiteout markers.
@@ -47,6 +49,11 @@ type extractor struct {
 	layer string
 	own   *ownership
 
+	// ids maps the layers' owners to the files': the sandbox's ids
+	// (sandbox.IDs.Shift), so that its root owns what root owns in the
+	// layers.
+	ids sandbox.IDs
+
 	// onEntry, when set, sees every entry's root-relative path before it
 	// is applied; an error stops the layer.
 	onEntry func(rel string) error
@@ -66,8 +73,8 @@ func (e *OverlapError) Error() string {
 	return fmt.Sprintf("%s and %s both ship /%s and %s does not declare Replaces: %s", e.First, e.Second, e.Path, e.Second, e.First)
 }
 
-func newExtractor(root string) *extractor {
-	return &extractor{root: root, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
+func newExtractor(root string, ids sandbox.IDs) *extractor {
+	return &extractor{root: root, ids: ids, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
 }
 
 // openLayer opens a layer blob for reading as a tar stream.
@@ -159,6 +166,9 @@ func (x *extractor) parent(rel string) error {
 		if err := os.Mkdir(filepath.Join(x.root, dir), 0o755); err != nil {
 			return err
 		}
+		if err := x.chown(filepath.Join(x.root, dir), 0, 0); err != nil {
+			return err
+		}
 	case err != nil:
 		return err
 	case !fi.IsDir():
@@ -236,7 +246,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		if err := os.Symlink(hdr.Linkname, abs); err != nil {
 			return err
 		}
-		if err := os.Lchown(abs, hdr.Uid, hdr.Gid); err != nil {
+		if err := x.chown(abs, hdr.Uid, hdr.Gid); err != nil {
 			return err
 		}
 		return setTime(abs, hdr.ModTime)
@@ -271,7 +281,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	default:
 		return fmt.Errorf("unsupported tar entry type %q", hdr.Typeflag)
 	}
-	if err := os.Lchown(abs, hdr.Uid, hdr.Gid); err != nil {
+	if err := x.chown(abs, hdr.Uid, hdr.Gid); err != nil {
 		return err
 	}
 	// chmod after chown: chown clears the setuid and setgid bits.
@@ -289,6 +299,14 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		return setTime(abs, hdr.ModTime)
 	}
 	return nil
+}
+
+// chown gives a path the owner of a layer entry, through the id mapping.
+func (x *extractor) chown(abs string, uid, gid int) error {
+	if uid < 0 || gid < 0 || (x.ids.Count > 0 && (uid >= x.ids.Count || gid >= x.ids.Count)) {
+		return fmt.Errorf("owner %d:%d is outside the sandbox's %d ids", uid, gid, x.ids.Count)
+	}
+	return os.Lchown(abs, x.ids.Shift(uid), x.ids.Shift(gid))
 }
 
 // modeBits converts the setuid, setgid and sticky bits of a Unix mode to

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/sandbox"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
@@ -65,7 +66,7 @@ func TestExtractWhiteouts(t *testing.T) {
 		tar.Header{Typeflag: tar.TypeReg, Name: "o/y", Linkname: "y"},
 		tar.Header{Typeflag: tar.TypeLink, Name: "a/h", Linkname: "a/g"},
 	)
-	x := newExtractor(root)
+	x := newExtractor(root, sandbox.IDs{})
 	for _, l := range []string{l1, l2} {
 		if err := x.apply(l, types.OCILayer, hashOf(l)); err != nil {
 			t.Fatal(err)
@@ -144,7 +145,7 @@ func TestExtractOverlap(t *testing.T) {
 		replaces bool
 		wantErr  bool
 	}{{false, true}, {true, false}} {
-		x := newExtractor(t.TempDir())
+		x := newExtractor(t.TempDir(), sandbox.IDs{})
 		x.own = newOwnership(func(later, earlier string) bool { return tc.replaces && later == "b" && earlier == "a" })
 		x.layer = "a"
 		if err := x.apply(a, types.OCILayer, hashOf(a)); err != nil {

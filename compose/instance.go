@@ -212,7 +212,7 @@ func summarise(cf *configured) (map[string]layerEntry, error) {
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		_, _, err := writeChanges(pw, cf.root, changes, time.Unix(cf.sde, 0))
+		_, _, err := writeChanges(pw, cf.root, changes, time.Unix(cf.sde, 0), cf.ids)
 		pw.CloseWithError(err)
 	}()
 	defer pr.Close()

@@ -81,6 +81,15 @@ type Options struct {
 	LayersFrom string
 	// LayersTransport, if set, carries the fetches' HTTP requests.
 	LayersTransport http.RoundTripper
+	// ScriptTimeout limits each sandbox command (the preinst step, dpkg
+	// --configure --pending) in wall-clock time: when it runs out, every
+	// process of the sandbox is killed and compose fails naming the step
+	// (0: sandbox.DefaultTimeout).
+	ScriptTimeout time.Duration
+	// Pids and Memory limit the sandbox's processes and memory (0: the
+	// sandbox's defaults).
+	Pids   int
+	Memory int64
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
 }

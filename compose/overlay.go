@@ -7,13 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sys/unix"
 
 	"github.com/deb2fs/deb2fs/internal/userns"
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 // The overlay assemble path: every layer is unpacked once into a cache
@@ -31,10 +31,6 @@ const unpackedDir = "deb2fs/compose/unpacked"
 
 // unpackedFormat versions the cache entries' layout and meta.json.
 const unpackedFormat = 1
-
-// maxOverlayOptions is the size of the buffer the kernel copies mount
-// options into (a page).
-const maxOverlayOptions = 4096
 
 // errNotOverlayable says a layer set cannot be assembled with overlayfs
 // with the extraction path's semantics; compose then extracts.
@@ -61,10 +57,11 @@ type unpackedMeta struct {
 }
 
 // unpack returns the layer blob's unpacked directory from the cache,
-// unpacking it first when it is not there. A layer holding whiteouts is
-// refused with errNotOverlayable: its meaning depends on the layers below.
-func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
-	dir := unpackedRoot(storeDir)
+// unpacking it first when it is not there, its files owned through the
+// sandbox's id mapping. A layer holding whiteouts is refused with
+// errNotOverlayable: its meaning depends on the layers below.
+func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor) (*unpacked, error) {
+	dir := unpackedRoot(storeDir, ids)
 	final := filepath.Join(dir, desc.Digest.Hex)
 	u, err := loadUnpacked(final)
 	if err == nil {
@@ -89,7 +86,10 @@ func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
 	if err := os.Mkdir(tree, 0o755); err != nil {
 		return nil, err
 	}
-	x := newExtractor(tree)
+	if err := os.Lchown(tree, ids.Shift(0), ids.Shift(0)); err != nil {
+		return nil, err
+	}
+	x := newExtractor(tree, ids)
 	x.onEntry = func(rel string) error {
 		if strings.HasPrefix(filepath.Base(rel), whiteoutPrefix) {
 			return fmt.Errorf("%w: whiteout %s", errNotOverlayable, rel)
@@ -139,20 +139,19 @@ func unpack(storeDir string, desc v1.Descriptor) (*unpacked, error) {
 }
 
 // unpackedRoot is the store's cache of unpacked layers for this process's
-// id mapping.
-func unpackedRoot(storeDir string) string {
-	dir := filepath.Join(storeDir, unpackedDir)
+// id mapping and the sandbox's ids: the files belong to the sandbox's
+// ids as this process sees them, so each pair has a cache of its own.
+func unpackedRoot(storeDir string, ids sandbox.IDs) string {
+	dir := filepath.Join(storeDir, unpackedDir) + "-ids-" + ids.Key()
 	if k := userns.MapKey(); k != "" {
-		// Unpacked in a user namespace, the files belong to its ids: a
-		// cache per id mapping.
 		dir += "-userns-" + k
 	}
 	return dir
 }
 
 // isUnpacked reports whether the cache holds the layer.
-func isUnpacked(storeDir string, h v1.Hash) bool {
-	_, err := os.Stat(filepath.Join(unpackedRoot(storeDir), h.Hex, "meta.json"))
+func isUnpacked(storeDir string, ids sandbox.IDs, h v1.Hash) bool {
+	_, err := os.Stat(filepath.Join(unpackedRoot(storeDir, ids), h.Hex, "meta.json"))
 	return err == nil
 }
 
@@ -207,36 +206,6 @@ func checkOverlay(layers []overlayLayer, own *ownership) (int64, error) {
 		}
 	}
 	return newest, nil
-}
-
-// mountOverlay mounts overlayfs on root with the layers as lower
-// directories (the first layer at the bottom) and upper and work as its
-// writable directories. The lower directories are named through
-// /proc/self/fd, so that a hundred layers fit in the one page the kernel
-// takes options from.
-func mountOverlay(root, upper, work string, layers []overlayLayer) error {
-	var lowers []string
-	for i := len(layers) - 1; i >= 0; i-- {
-		fd, err := unix.Open(layers[i].u.tree, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		lowers = append(lowers, "/proc/self/fd/"+strconv.Itoa(fd))
-	}
-	opts := "lowerdir=" + strings.Join(lowers, ":") + ",upperdir=" + upper + ",workdir=" + work
-	if userns.Inside() {
-		// Whiteouts and opaque directories in user.overlay.* xattrs: a
-		// user namespace may not write trusted.* ones.
-		opts += ",userxattr"
-	}
-	if len(opts) >= maxOverlayOptions {
-		return fmt.Errorf("%w: %d layers make %d bytes of mount options", errNotOverlayable, len(layers), len(opts))
-	}
-	if err := unix.Mount("deb2fs", root, "overlay", 0, opts); err != nil {
-		return fmt.Errorf("mount overlay on %s: %w", root, err)
-	}
-	return nil
 }
 
 // unmount detaches a mount point; not being one is no error.

@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 // overlayFixture is a store directory holding hand-made layers: a base
@@ -55,9 +56,9 @@ func (f *overlayFixture) assembleWith(t *testing.T, how Assembly, replaces map[s
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &scratch{dir: dir, root: filepath.Join(dir, "root")}
+	sc := &scratch{dir: dir}
 	t.Cleanup(sc.remove)
-	_, err = c.assemble(sc, f.base, "")
+	_, err = c.assemble(sc, f.base, configureRun{})
 	return sc, err
 }
 
@@ -95,6 +96,8 @@ var overlayBase = []tar.Header{
 	{Typeflag: tar.TypeSymlink, Name: "bin", Linkname: "usr/bin"},
 	{Typeflag: tar.TypeDir, Name: "usr/bin/", Mode: 0o755},
 	{Typeflag: tar.TypeDir, Name: "etc/", Mode: 0o755},
+	{Typeflag: tar.TypeDir, Name: "proc/", Mode: 0o755},
+	{Typeflag: tar.TypeDir, Name: "dev/", Mode: 0o755},
 }
 
 // The overlay path gives the tree the extraction path gives: directories
@@ -143,7 +146,11 @@ func TestOverlayMatchesExtract(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(ov.root, "etc/shared/a.conf"), []byte("changed"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	u, err := unpack(f.store, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer})
+	ids, err := sandbox.DefaultIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := unpack(f.store, ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,9 +231,9 @@ func TestOverlayFallback(t *testing.T) {
 	}
 }
 
-// A work area whose compose was killed (its pid is gone) is unmounted and
-// removed by the next compose; a cache entry of another format or without
-// its meta is unpacked again.
+// A work area whose compose was killed (its pid is gone, and its sandbox,
+// which held the only mounts, with it) is removed by the next compose; a
+// cache entry of another format or without its meta is unpacked again.
 func TestOverlayStaleAndCache(t *testing.T) {
 	needRoot(t)
 	f := newOverlayFixture(t, overlayBase, map[string][]tar.Header{
@@ -240,22 +247,23 @@ func TestOverlayStaleAndCache(t *testing.T) {
 	c := &composer{opts: Options{Assemble: AssembleOverlay}, storeDir: f.store, pkgs: f.pkgs}
 	dir := filepath.Join(work, rootPrefix+strconv.Itoa(dead.Process.Pid)+"-x")
 	os.Mkdir(dir, 0o700)
-	sc := &scratch{dir: dir, root: filepath.Join(dir, "root")}
-	if _, err := c.assemble(sc, f.base, ""); err != nil || !sc.overlay {
+	sc := &scratch{dir: dir}
+	if _, err := c.assemble(sc, f.base, configureRun{}); err != nil || !sc.overlay {
 		t.Fatalf("assemble: %v (overlay %v)", err, sc.overlay)
 	}
+	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), dir) {
+		t.Fatal("the overlay is mounted in the host's mount namespace")
+	}
+	sc.box.Close()
 	removeStaleRoots(work)
 	if _, err := os.Lstat(dir); err == nil {
 		sc.remove()
 		t.Fatal("the stale work area survived")
 	}
-	if mi, _ := os.ReadFile("/proc/self/mountinfo"); strings.Contains(string(mi), dir) {
-		t.Fatal("the stale overlay is still mounted")
-	}
 
-	final := filepath.Join(f.store, unpackedDir, f.pkgs[0].Layer.Digest.Hex)
+	final := filepath.Join(unpackedRoot(f.store, c.ids), f.pkgs[0].Layer.Digest.Hex)
 	os.WriteFile(filepath.Join(final, "meta.json"), []byte(`{"format": 0}`), 0o644)
-	u, err := unpack(f.store, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer})
+	u, err := unpack(f.store, c.ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer})
 	if err != nil || u.meta.Format != unpackedFormat || len(u.meta.Files) != 1 {
 		t.Fatalf("re-unpack of an old entry: %+v, %v", u, err)
 	}
@@ -273,7 +281,7 @@ func TestOverlayColdCacheFill(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sc := &scratch{dir: dir, root: filepath.Join(dir, "root")}
+		sc := &scratch{dir: dir}
 		t.Cleanup(sc.remove)
 		return sc
 	}
@@ -281,7 +289,7 @@ func TestOverlayColdCacheFill(t *testing.T) {
 		f.pkgs[i].Replaces = map[string]string{"b": "a"}[f.pkgs[i].Package]
 	}
 	cold := newScratch()
-	if _, err := c.assemble(cold, f.base, ""); err != nil {
+	if _, err := c.assemble(cold, f.base, configureRun{}); err != nil {
 		t.Fatal(err)
 	}
 	c.waitFill()
@@ -289,13 +297,13 @@ func TestOverlayColdCacheFill(t *testing.T) {
 		t.Error("an empty cache was stacked, not extracted")
 	}
 	for _, d := range c.layerDescs(f.base) {
-		if !isUnpacked(f.store, d.Digest) {
+		if !isUnpacked(f.store, c.ids, d.Digest) {
 			t.Errorf("layer %s not unpacked in the background", d.Digest)
 		}
 	}
 	c2 := &composer{opts: Options{Assemble: AssembleAuto}, storeDir: f.store, pkgs: f.pkgs}
 	warm := newScratch()
-	if _, err := c2.assemble(warm, f.base, ""); err != nil {
+	if _, err := c2.assemble(warm, f.base, configureRun{}); err != nil {
 		t.Fatal(err)
 	}
 	if !warm.overlay || c2.fill != nil {

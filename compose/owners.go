@@ -148,7 +148,7 @@ func (c *composer) applyTakeovers(root string, ts []takeover) error {
 		if e == nil {
 			return fmt.Errorf("%s: a path it owns is not in its layer", owner)
 		}
-		x := newExtractor(root)
+		x := newExtractor(root, c.ids)
 		x.layer, x.only = owner, restore[owner]
 		if err := x.apply(blobPath(c.storeDir, e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
 			return fmt.Errorf("%s %s: restoring its files: %w", e.Package, e.Version, err)

@@ -13,6 +13,7 @@ import (
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 // replacesLayers are two packages a and b (a first in layer order) that
@@ -102,9 +103,9 @@ func (f *overlayFixture) assembleComposer(t *testing.T, how Assembly, replaces m
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &scratch{dir: dir, root: filepath.Join(dir, "root")}
+	sc := &scratch{dir: dir}
 	t.Cleanup(sc.remove)
-	a, err := c.assemble(sc, f.base, "")
+	a, err := c.assemble(sc, f.base, configureRun{})
 	if err != nil {
 		return sc, nil, err
 	}
@@ -157,7 +158,7 @@ func TestReplacesDpkgOracle(t *testing.T) {
 
 	// The image's file system, as a runtime would stack it.
 	root := t.TempDir()
-	x := newExtractor(root)
+	x := newExtractor(root, sandbox.IDs{})
 	for _, l := range img.Layers {
 		if err := x.apply(blobPath(out, l.Digest), l.MediaType, l.Digest); err != nil {
 			t.Fatal(err)
