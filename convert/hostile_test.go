@@ -47,7 +47,7 @@ var wantProblem = map[string]string{
 	"multiarch-invalid":         `control: field Multi-Arch: invalid Multi-Arch "Same"`,
 	"multiarch-same-all":        `control: field Multi-Arch: invalid Multi-Arch "same" for Architecture "all"`,
 	"source-invalid":            "control: field Source",
-	"depends-unparsable":        "control: field Depends: does not parse",
+	"depends-unparsable":        `control: field Depends: "libc6 (>= 2.36" does not parse`,
 	"conffile-dotdot":           `conffiles line 1: "/../../etc/shadow" is not a clean absolute path`,
 	"conffile-duplicate":        `conffiles line 2: "/etc/hostile.conf" is listed twice`,
 	"conffile-not-shipped":      `conffiles: "/etc/shadow" is not in the package`,
