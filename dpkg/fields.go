@@ -170,7 +170,7 @@ func CheckBoolean(value string) error {
 func CheckSource(source string) error {
 	name, rest, hasVersion := strings.Cut(source, " ")
 	if err := CheckPackageName(name); err != nil {
-		return fmt.Errorf("source: %w", err)
+		return err
 	}
 	if !hasVersion {
 		return nil
@@ -262,7 +262,7 @@ func checkRelations(value string, alternatives bool) error {
 	}
 	deps, err := dependency.Parse(value)
 	if err != nil {
-		return fmt.Errorf("does not parse: %v", err)
+		return fmt.Errorf("%q does not parse: %v", value, err)
 	}
 	for _, rel := range deps.Relations {
 		if len(rel.Possibilities) > 1 && !alternatives {

@@ -158,7 +158,7 @@ func TestCheckControl(t *testing.T) {
 		base + "Essential: YES\n":                                         "field Essential",
 		base + "Protected: true\n":                                        "field Protected",
 		base + "Source: Foo\n":                                            "field Source",
-		base + "Depends: libc6 (>= 2.36\n":                                "field Depends: does not parse",
+		base + "Depends: libc6 (>= 2.36\n":                                "does not parse",
 		base + "Depends: libc6 (>= 2_36)\n":                               "field Depends: reference to libc6: invalid version",
 		base + "Depends: Libc6\n":                                         "field Depends: reference to \"Libc6\"",
 		base + "Depends: ${shlibs:Depends}\n":                             "substitution variable",
