@@ -25,6 +25,9 @@ func (c *Client) Fetch(ctx context.Context, p *Package, dest string) error {
 	case p.Filename == "" || !isHex(p.SHA256, 64):
 		return fmt.Errorf("fetch %s: stanza lacks Filename or SHA256", p.ID())
 	}
+	if err := checkFilename(p.Filename); err != nil {
+		return fmt.Errorf("fetch: %w", filenameError(p, err))
+	}
 	return c.retry(ctx, func() error { return c.fetchOnce(ctx, p, url, dest) })
 }
 

@@ -94,6 +94,13 @@ func (a *testArchive) source(suites ...string) Source {
 	return Source{URI: a.srv.URL, Suites: suites, Components: []string{"main"}, Architectures: []string{"amd64"}, SignedBy: a.keyring, Origin: "test"}
 }
 
+// fileSource is the apt source for the test archive read as file://.
+func (a *testArchive) fileSource(suites ...string) Source {
+	s := a.source(suites...)
+	s.URI = "file://" + a.root
+	return s
+}
+
 func (a *testArchive) client(opts ...Option) *Client {
 	return New(append([]Option{WithClock(func() time.Time { return testNow }), WithRetry(2, time.Millisecond)}, opts...)...)
 }
@@ -129,9 +136,13 @@ func (a *testArchive) serve(path string, h http.HandlerFunc) {
 type testPkg struct {
 	name, version, arch string
 	fields              string // extra stanza lines
+	path                string // Filename, when not the pool path made from the name
 }
 
 func (p testPkg) filename() string {
+	if p.path != "" {
+		return p.path
+	}
 	v := p.version
 	if i := strings.IndexByte(v, ':'); i >= 0 {
 		v = v[i+1:]

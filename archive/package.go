@@ -235,6 +235,11 @@ func buildPackage(buf []byte, spans *[nFields][2]int32, seen *[nFields]bool) (Pa
 	if p.Version == "" {
 		return p, fmt.Errorf("%s: no Version field", p.Name)
 	}
+	if seen[fFilename] {
+		if err := checkFilename(p.Filename); err != nil {
+			return p, filenameError(&p, err)
+		}
+	}
 	p.Essential = seen[fEssential] && string(raw(fEssential)) == "yes"
 	p.Important = seen[fImportant] && string(raw(fImportant)) == "yes" || seen[fProtected] && string(raw(fProtected)) == "yes"
 	var ok bool

@@ -25,6 +25,9 @@ func (c *converter) writeDatabase() error {
 	if !c.haveData {
 		return errors.New("no data.tar member")
 	}
+	if err := c.checkConffiles(); err != nil {
+		return err
+	}
 	name := dpkg.InfoName(c.control.Get("Package"), c.control.Get("Architecture"), c.control.Get("Multi-Arch"))
 	for _, dir := range []string{"var", "var/lib", dbParentDir, InfoDir, StatusDDir} {
 		switch t, ok := c.emitted[dir]; {

@@ -55,6 +55,10 @@ type Options struct {
 	// DebSHA256, when set, is the SHA256 the input must have (from an
 	// archive's Packages file); a mismatch fails the conversion.
 	DebSHA256 string
+	// MaxExpandedSize caps the decompressed data.tar, in bytes: a .deb
+	// whose data expands beyond it is refused (ErrTooLarge), however
+	// small the .deb. 0 means DefaultMaxExpandedSize.
+	MaxExpandedSize int64
 }
 
 // Layer describes a converted package layer.
@@ -182,9 +186,4 @@ type converter struct {
 	confMD5  map[string]string // conffile path → md5 of its content
 	emitted  map[string]byte   // layer path → tar type flag of the entry written
 	haveData bool
-}
-
-type conffileLine struct {
-	path  string
-	flags []string
 }

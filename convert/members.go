@@ -14,13 +14,6 @@ import (
 	"github.com/deb2fs/deb2fs/dpkg"
 )
 
-// Limits on control.tar, which is read into memory: Debian's largest
-// control members (templates of big packages) are a few hundred KiB.
-const (
-	maxControlMember = 16 << 20
-	maxControlTotal  = 64 << 20
-)
-
 // readMembers walks the ar members in the order dpkg-deb requires:
 // debian-binary, control.tar[.ext], data.tar[.ext]; members whose names
 // start with "_" are ignored, as by dpkg-deb.
@@ -92,8 +85,10 @@ func (c *converter) readControl(r io.Reader, member string) error {
 		return err
 	}
 	defer dec.Close()
-	tr := tar.NewReader(dec)
-	total := 0
+	// The whole decompressed stream is capped, tar headers and whatever
+	// follows the end-of-archive blocks included: it is read to its end.
+	capped := newCapReader(dec, maxControlExpanded, "for a control archive")
+	tr := tar.NewReader(capped)
 	var control *controlFile
 	for {
 		h, err := tr.Next()
@@ -111,16 +106,15 @@ func (c *converter) readControl(r io.Reader, member string) error {
 			continue
 		}
 		if h.Typeflag != tar.TypeReg || strings.Contains(name, "/") {
-			return fmt.Errorf("%s: unexpected entry in the control archive", h.Name)
+			return fmt.Errorf("%q: unexpected entry in the control archive", h.Name)
 		}
-		if h.Size > maxControlMember || total+int(h.Size) > maxControlTotal {
-			return fmt.Errorf("%s: control member too large (%d bytes)", h.Name, h.Size)
+		if h.Size > maxControlMember {
+			return fmt.Errorf("%q: control member too large (%d bytes, the limit is %d)", h.Name, h.Size, maxControlMember)
 		}
 		data, err := io.ReadAll(tr)
 		if err != nil {
-			return fmt.Errorf("%s: %w", h.Name, err)
+			return fmt.Errorf("%q: %w", h.Name, err)
 		}
-		total += len(data)
 		f := controlFile{name: name, data: data, mode: h.Mode & 07777, mtime: h.ModTime.Truncate(1e9).UTC()}
 		if name == "control" {
 			control = &f
@@ -130,7 +124,7 @@ func (c *converter) readControl(r io.Reader, member string) error {
 	}
 	// The decompressor must reach the end of its stream: a truncated
 	// control.tar.xz is an error even when the tar looks complete.
-	if _, err := io.Copy(io.Discard, dec); err != nil {
+	if _, err := io.Copy(io.Discard, capped); err != nil {
 		return err
 	}
 	if err := dec.Close(); err != nil {
@@ -142,16 +136,10 @@ func (c *converter) readControl(r io.Reader, member string) error {
 	if c.control, err = dpkg.ParseParagraph(control.data); err != nil {
 		return err
 	}
-	for _, f := range []string{"Package", "Version", "Architecture"} {
-		if c.control.Get(f) == "" {
-			return fmt.Errorf("control: missing %s field", f)
-		}
-	}
-	if pkg := c.control.Get("Package"); strings.ContainsAny(pkg, "/: \t") {
-		return fmt.Errorf("control: invalid package name %q", pkg)
-	}
-	if arch := c.control.Get("Architecture"); strings.ContainsAny(arch, "/: \t") {
-		return fmt.Errorf("control: invalid architecture %q", arch)
+	// The name, version and architecture become paths and tags: dpkg's
+	// rules (docs/layer-format.md, "What convert refuses").
+	if err := dpkg.CheckControl(c.control); err != nil {
+		return fmt.Errorf("control: %w", err)
 	}
 	c.ctlMTime = control.mtime
 	sort.Slice(c.ctlFiles, func(i, j int) bool { return c.ctlFiles[i].name < c.ctlFiles[j].name })
@@ -160,25 +148,13 @@ func (c *converter) readControl(r io.Reader, member string) error {
 		case "md5sums":
 			c.hasMD5 = true
 		case "conffiles":
-			c.conffiles = parseConffiles(f.data)
+			if c.conffiles, err = parseConffiles(f.data); err != nil {
+				return err
+			}
 		}
 	}
 	c.confMD5 = map[string]string{}
 	return nil
-}
-
-// parseConffiles parses a conffiles member: one absolute path per line,
-// optionally preceded by flags (dpkg ≥ 1.20: "remove-on-upgrade /etc/x").
-func parseConffiles(data []byte) []conffileLine {
-	var out []conffileLine
-	for _, line := range strings.Split(string(data), "\n") {
-		fields := strings.Fields(line)
-		if len(fields) == 0 {
-			continue
-		}
-		out = append(out, conffileLine{path: fields[len(fields)-1], flags: fields[:len(fields)-1]})
-	}
-	return out
 }
 
 func (c *converter) isConffile(p string) bool {
@@ -201,7 +177,12 @@ func (c *converter) readData(r io.Reader, member string) error {
 		return err
 	}
 	defer dec.Close()
-	tr := tar.NewReader(dec)
+	limit := c.opts.MaxExpandedSize
+	if limit <= 0 {
+		limit = DefaultMaxExpandedSize
+	}
+	capped := newCapReader(dec, limit, "on a package's expanded data (--max-expanded-size)")
+	tr := tar.NewReader(capped)
 	c.emitted = map[string]byte{}
 	for {
 		if err := c.ctx.Err(); err != nil {
@@ -215,10 +196,10 @@ func (c *converter) readData(r io.Reader, member string) error {
 			return err
 		}
 		if err := c.dataEntry(tr, h); err != nil {
-			return fmt.Errorf("%s: %w", h.Name, err)
+			return fmt.Errorf("%q: %w", h.Name, err)
 		}
 	}
-	if _, err := io.Copy(io.Discard, dec); err != nil {
+	if _, err := io.Copy(io.Discard, capped); err != nil {
 		return err
 	}
 	return dec.Close()

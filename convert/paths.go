@@ -14,8 +14,13 @@ var mergedDirs = []string{"bin", "sbin", "lib", "lib32", "lib64", "libx32"}
 // cleanName turns a tar entry name ("./usr/bin/x", "usr/bin/x/") into a
 // clean relative path ("usr/bin/x"); "" is the root. Absolute names and
 // names with ".." components are refused: no legitimate package has them
-// and they would write outside the root.
+// and they would write outside the root. So are names with a newline, as
+// dpkg's tarobject (src/main/archives.c) refuses them: the .list holds one
+// path per line, and "usr/x\n/etc/passwd" would list /etc/passwd.
 func cleanName(name string) (string, error) {
+	if strings.Contains(name, "\n") {
+		return "", fmt.Errorf("name %q contains a newline (dpkg refuses it: the .list is one path per line)", name)
+	}
 	if strings.HasPrefix(name, "/") {
 		return "", fmt.Errorf("absolute path %q", name)
 	}

@@ -16,6 +16,9 @@ func TestCleanName(t *testing.T) {
 		{"./../etc", "", true},
 		{"a/../../b", "", true},
 		{"a/../b", "", true},
+		{"./usr/x\n/etc/passwd", "", true},
+		{"./usr/x\n", "", true},
+		{"./usr/a b\tc\r", "usr/a b\tc\r", false}, // dpkg refuses only newlines
 	} {
 		got, err := cleanName(tc.in)
 		if (err != nil) != tc.bad || got != tc.want {

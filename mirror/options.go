@@ -40,6 +40,9 @@ type Options struct {
 	Compression convert.Compression
 	// XZ chooses the xz decoder for the conversions.
 	XZ convert.XZDecoder
+	// MaxExpandedSize caps a package's decompressed data.tar
+	// (convert.Options.MaxExpandedSize); 0 is convert's default.
+	MaxExpandedSize int64
 	// Jobs is the number of conversions at once; 0 is one per CPU.
 	Jobs int
 	// Downloads is the number of .deb downloads at once; 0 is 4.

@@ -161,7 +161,7 @@ func (r *runner) convert(ctx context.Context, p *archive.Package, path string) o
 		sink = crashSink{r.st}
 	}
 	res := convert.Batch(ctx, []convert.Job{{Path: path, DebSHA256: p.SHA256}}, sink, convert.BatchOptions{
-		Options: convert.Options{Compression: r.o.Compression, XZ: r.o.XZ},
+		Options: convert.Options{Compression: r.o.Compression, XZ: r.o.XZ, MaxExpandedSize: r.o.MaxExpandedSize},
 		Jobs:    1,
 	})[0]
 	if res.Err != nil {

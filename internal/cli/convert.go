@@ -13,6 +13,7 @@ func newConvert() *cobra.Command {
 	var (
 		storeDir, compression, xz string
 		jobs                      int
+		maxExpanded               int64
 	)
 	cmd := &cobra.Command{
 		Use:   "convert [-j N] [--store DIR] FILE.deb...",
@@ -38,7 +39,7 @@ already in the store is not converted again.`,
 			start := time.Now()
 			bar := newProgress(cmd.Context(), "convert", len(args))
 			results := convert.Batch(cmd.Context(), jobsList, st, convert.BatchOptions{
-				Options: convert.Options{Compression: comp, XZ: convert.XZDecoder(xz)},
+				Options: convert.Options{Compression: comp, XZ: convert.XZDecoder(xz), MaxExpandedSize: maxExpanded},
 				Jobs:    jobs,
 				Done:    func(convert.Result) { bar.Increment() },
 			})
@@ -77,6 +78,7 @@ already in the store is not converted again.`,
 	f.IntVarP(&jobs, "jobs", "j", 0, "conversions run at once (default: number of CPUs)")
 	f.StringVar(&compression, "compression", "gzip", "layer compression: gzip or zstd")
 	f.StringVar(&xz, "xz", "", "xz decoder: exec (the xz program), go (pure Go); default exec when xz is installed")
+	maxExpandedSizeFlag(cmd, &maxExpanded)
 	storeFlag(cmd, &storeDir)
 	return cmd
 }

@@ -117,6 +117,34 @@ func TestConvertCommand(t *testing.T) {
 	}
 }
 
+// TestConvertMaxExpandedSize runs `deb2fs convert --max-expanded-size` on
+// a small hand-made .deb whose data expands to 2 MiB: refused under a
+// 1MiB cap with a message naming the file and the flag, converted under
+// the default; a malformed size is a usage error. `deb2fs mirror` takes
+// the same flag.
+func TestConvertMaxExpandedSize(t *testing.T) {
+	dir := t.TempDir()
+	deb := fixtures.Deb{
+		Control: fixtures.Control("edge-expand"),
+		Data:    fixtures.Tree(fixtures.File("./usr/share/edge-expand/zeros", 0o644, strings.Repeat("\x00", 2<<20))),
+	}.WriteFile(t, dir, "expand.deb")
+	st := filepath.Join(dir, "store")
+	_, errOut, code := run(t, "convert", "--store", st, "--max-expanded-size", "1MiB", deb)
+	if code != 1 || !strings.Contains(errOut, deb) || !strings.Contains(errOut, "expands to more than 1048576 bytes") ||
+		!strings.Contains(errOut, "--max-expanded-size") {
+		t.Errorf("under a 1MiB cap: status %d, stderr:\n%s", code, errOut)
+	}
+	if out, errOut, code := run(t, "convert", "--store", st, deb); code != 0 || !strings.HasPrefix(out, "edge-expand\t") {
+		t.Errorf("under the default cap: status %d, stdout %q, stderr:\n%s", code, out, errOut)
+	}
+	if _, errOut, code := run(t, "convert", "--store", st, "--max-expanded-size", "1.5G", deb); code == 0 || !strings.Contains(errOut, `"1.5G" is not a size`) {
+		t.Errorf("a malformed size: status %d, stderr:\n%s", code, errOut)
+	}
+	if out, _, code := run(t, "mirror", "--help"); code != 0 || !strings.Contains(out, "--max-expanded-size size") || !strings.Contains(out, "(default 16GiB)") {
+		t.Errorf("mirror --help lacks --max-expanded-size (status %d):\n%s", code, out)
+	}
+}
+
 // TestVersionAndHelp checks the command tree.
 func TestVersionAndHelp(t *testing.T) {
 	out, _, code := run(t, "version")

@@ -129,6 +129,7 @@ some failed packages (--partial); 3 another run holds the store.`,
 	f.IntVar(&o.Keep, "keep", 0, "after publishing, keep only the newest N dated copies of the index (0: keep all); package layers are never removed")
 	f.BoolVar(&o.Force, "force", false, "rebuild and republish the index even if the archive has not changed")
 	f.BoolVar(&asJSON, "json", false, "print the summary as JSON on stdout")
+	maxExpandedSizeFlag(cmd, &o.MaxExpandedSize)
 	return cmd
 }
 
