@@ -412,8 +412,10 @@ func killAll() int {
 			}
 		}
 	}
-	unix.Kill(-1, unix.SIGKILL)
+	// Kill again after every reap: a process forked while the first kill
+	// went round (a fork bomb) is killed by the next.
 	for {
+		unix.Kill(-1, unix.SIGKILL)
 		if _, err := unix.Wait4(-1, nil, 0, nil); err == unix.ECHILD {
 			break
 		} else if err != nil && err != unix.EINTR {
