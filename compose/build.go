@@ -224,6 +224,7 @@ func (c *composer) capture(cf *configured) (*cacheRecord, error) {
 	if err != nil {
 		return nil, err
 	}
+	c.logPrivileged(changes)
 	var diffID v1.Hash
 	desc, err := writeBlob(c.storeDir, func(w io.Writer) (v1.Descriptor, error) {
 		d, id, err := writeChanges(w, cf.root, changes, time.Unix(cf.sde, 0), c.ids)
@@ -236,6 +237,29 @@ func (c *composer) capture(cf *configured) (*cacheRecord, error) {
 	desc.MediaType = types.OCILayer
 	c.logf("configure layer: %d entries, %d bytes", len(changes), desc.Size)
 	return &cacheRecord{Layer: desc, DiffID: diffID, SourceDateEpoch: cf.sde}, nil
+}
+
+// logPrivileged says which setuid and setgid files the maintainer scripts
+// made or changed: legitimate (dpkg-statoverride, e.g. crontab setgid
+// crontab) but worth seeing, since such a file runs with its owner's
+// rights in every container of the image.
+func (c *composer) logPrivileged(changes []change) {
+	for _, ch := range changes {
+		m := ch.st.Mode
+		if ch.whiteout || m&syscall.S_IFMT != syscall.S_IFREG || m&(syscall.S_ISUID|syscall.S_ISGID) == 0 {
+			continue
+		}
+		var what []string
+		if m&syscall.S_ISUID != 0 {
+			uid, _ := imageOwner(c.ids, ch.st.Uid)
+			what = append(what, fmt.Sprintf("setuid %d", uid))
+		}
+		if m&syscall.S_ISGID != 0 {
+			gid, _ := imageOwner(c.ids, ch.st.Gid)
+			what = append(what, fmt.Sprintf("setgid %d", gid))
+		}
+		c.logf("configure layer: /%s is %s (mode %04o), made or changed by a maintainer script", ch.rel, strings.Join(what, ", "), m&0o7777)
+	}
 }
 
 // rootPrefix starts the names of scratch roots: rootPrefix PID - random.

@@ -149,8 +149,8 @@ const (
 )
 
 // Scripts that never end, leave daemons behind or fork without end are
-// contained: a script running past --script-timeout is killed with its
-// whole tree and the compose fails saying so; a daemon that ignores
+// contained, and a setuid file a script makes is logged: a script running
+// past --script-timeout is killed with its whole tree and the compose fails saying so; a daemon that ignores
 // SIGTERM is killed when its command ends and the compose goes on; a fork
 // bomb meets the process limit, and is killed. No process is left.
 func TestSandboxRunaways(t *testing.T) {
@@ -200,6 +200,19 @@ func TestSandboxRunaways(t *testing.T) {
 		}
 		if !strings.Contains(strings.Join(logs, "\n"), "killed 1 processes") {
 			t.Errorf("no word of the killed daemon in the log:\n%s", strings.Join(logs, "\n"))
+		}
+	})
+	t.Run("setuid", func(t *testing.T) {
+		name := "deb2fs-setuid"
+		logs, err := compose(t, fixtures.ScriptDeb(name, map[string]string{
+			"postinst": "chgrp 5 /usr/share/" + name + "\nchmod 6755 /usr/share/" + name + "\n",
+		}), name, time.Minute)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "configure layer: /usr/share/" + name + " is setuid 0, setgid 5 (mode 6755), made or changed by a maintainer script"
+		if !strings.Contains(strings.Join(logs, "\n"), want) {
+			t.Errorf("no %q in the log:\n%s", want, strings.Join(logs, "\n"))
 		}
 	})
 	t.Run("fork-bomb", func(t *testing.T) {

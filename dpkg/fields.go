@@ -251,6 +251,18 @@ func CheckControl(p Paragraph) error {
 	return nil
 }
 
+// checkReferenceName checks a name a relationship refers to. It names no
+// path or tag, so it follows dpkg (pkg_name_is_illegal takes a single
+// character, and a virtual package may be one) where policy's two-character
+// minimum would refuse a field dpkg and apt read fine; every other rule of
+// CheckPackageName holds.
+func checkReferenceName(name string) error {
+	if len(name) == 1 && isLowerAlnum(name[0]) {
+		return nil
+	}
+	return CheckPackageName(name)
+}
+
 // checkRelations parses a relationship field with pault.ag/go/debian and
 // applies what dpkg's f_dependency adds for a binary package: valid names
 // and versions (an ":ARCH" qualifier is left to pault's ParseArch), no alternatives where the field allows none, and none of
@@ -275,7 +287,7 @@ func checkRelations(value string, alternatives bool) error {
 			case p.Architectures != nil && len(p.Architectures.Architectures) > 0 || len(p.StageSets) > 0:
 				return fmt.Errorf("reference to %s: architecture lists and build profiles belong in source packages only (dpkg f_dependency)", p.Name)
 			}
-			if err := CheckPackageName(p.Name); err != nil {
+			if err := checkReferenceName(p.Name); err != nil {
 				return fmt.Errorf("reference to %q: %w", p.Name, err)
 			}
 			if p.Version != nil {

@@ -135,6 +135,7 @@ func TestCheckControl(t *testing.T) {
 		base + "Multi-Arch: same\nEssential: yes\nSource: foo-src (1.0-1)\n",
 		base + "Depends: libc6 (>= 2.36), libssl3 (>= 3.0.0) | libssl1.1,\n libfoo:any\nPre-Depends: dpkg (>= 1.17.14)\n",
 		base + "Provides: bar (= 1.0), baz\nConflicts: qux (<< 2)\nBreaks: old (<< 1.0~)\nReplaces: old\n",
+		base + "Depends: v\nProvides: x\n",
 		base + "Recommends: aa | bb\nSuggests: cc\nEnhances: dd\n",
 	}
 	for _, c := range good {
@@ -161,6 +162,7 @@ func TestCheckControl(t *testing.T) {
 		base + "Depends: libc6 (>= 2.36\n":                                "does not parse",
 		base + "Depends: libc6 (>= 2_36)\n":                               "field Depends: reference to libc6: invalid version",
 		base + "Depends: Libc6\n":                                         "field Depends: reference to \"Libc6\"",
+		base + "Depends: V\n":                                             "field Depends: reference to \"V\"",
 		base + "Depends: ${shlibs:Depends}\n":                             "substitution variable",
 		base + "Depends: foo [amd64]\n":                                   "source packages only",
 		base + "Depends: foo <!nocheck>\n":                                "source packages only",

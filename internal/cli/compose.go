@@ -14,6 +14,7 @@ import (
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 func newCompose() *cobra.Command {
@@ -25,6 +26,8 @@ func newCompose() *cobra.Command {
 		noCache, recommends, quiet          bool
 		checkState, allowState              bool
 		assemble                            string
+		scriptTimeout                       time.Duration
+		pids                                int
 	)
 	cmd := &cobra.Command{
 		Use:   "compose [--store DIR] [--index REF] [--output oci:DIR[:TAG]|docker-archive:FILE[:TAG]|docker://REGISTRY/REPO[:TAG]] PKG[=VERSION]...",
@@ -55,6 +58,13 @@ layers: every path that differs and that no firstboot hook removes is
 unknown per-instance state, and compose fails listing them
 (--allow-instance-state: a warning). The result is cached with the
 configure layer.
+
+The maintainer scripts run in a sandbox (docs/compose.md, "The sandbox"):
+their own user, mount, pid, network, UTS and IPC namespaces, pivoted into
+the assembled root, without the capabilities and system calls that reach
+past it, with limits: each step (the preinst run, dpkg --configure
+--pending) is killed with every process it started after --script-timeout,
+and at most --pids processes run at once.
 
 Prints the image reference and manifest digest; the step times go to stderr.`,
 		Args: cobra.MinimumNArgs(1),
@@ -122,6 +132,8 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				MaxLayers:       maxLayers,
 				NoCache:         noCache,
 				Assemble:        how,
+				ScriptTimeout:   scriptTimeout,
+				Pids:            pids,
 
 				CheckInstanceState: checkState || allowState,
 				AllowInstanceState: allowState,
@@ -177,6 +189,8 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.Int64Var(&sde, "source-date-epoch", 0, "the image's time, seconds since 1970 (default: the newest file time in its packages)")
 	f.BoolVar(&noCache, "no-cache", false, "configure again even when the configure layer is cached")
 	f.StringVar(&assemble, "assemble", "auto", "how the root to configure is made: overlay (overlayfs over layers unpacked once into the store's cache), extract (every layer extracted), or auto (overlay when the kernel allows)")
+	f.DurationVar(&scriptTimeout, "script-timeout", sandbox.DefaultTimeout, "wall-clock limit of each maintainer-script step in the sandbox; a step still running is killed with every process it started")
+	f.IntVar(&pids, "pids", sandbox.DefaultPids, "most processes the sandbox's scripts may run at once")
 	f.BoolVar(&recommends, "install-recommends", false, "follow Recommends too")
 	f.StringVar(&cmdLine, "cmd", "", "the image's default command, run by /bin/sh -c (default: /bin/bash)")
 	f.BoolVar(&checkState, "check-instance-state", false, "configure twice (other host name, boot id, entropy, time) and fail on per-instance state no firstboot hook handles")
