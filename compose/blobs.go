@@ -218,3 +218,48 @@ func (c *composer) checkLayers(layers []v1.Descriptor, whats []string) error {
 	}
 	return g.Wait()
 }
+
+// checkedImage is an image of the layout dir whose layer blobs are hashed
+// as a push or an archive reads them (blobReader): what is sent is the
+// blob its manifest names, or the read fails.
+type checkedImage struct {
+	v1.Image
+	dir string
+}
+
+func (i checkedImage) Layers() ([]v1.Layer, error) {
+	ls, err := i.Image.Layers()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]v1.Layer, len(ls))
+	for n, l := range ls {
+		out[n] = checkedLayer{l, i.dir}
+	}
+	return out, nil
+}
+
+func (i checkedImage) LayerByDigest(h v1.Hash) (v1.Layer, error) {
+	l, err := i.Image.LayerByDigest(h)
+	if err != nil {
+		return nil, err
+	}
+	return checkedLayer{l, i.dir}, nil
+}
+
+type checkedLayer struct {
+	v1.Layer
+	dir string
+}
+
+func (l checkedLayer) Compressed() (io.ReadCloser, error) {
+	d, err := l.Digest()
+	if err != nil {
+		return nil, err
+	}
+	n, err := l.Size()
+	if err != nil {
+		return nil, err
+	}
+	return openBlob(l.dir, v1.Descriptor{Digest: d, Size: n}, "a layer")
+}

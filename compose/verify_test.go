@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,9 +9,11 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/mirror"
@@ -18,6 +21,7 @@ import (
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"golang.org/x/sync/errgroup"
 )
 
 // verifyPkg is a hand-made package whose postinst writes /etc/deb2fs-verify:
@@ -336,4 +340,66 @@ func TestOpenBlobVerifies(t *testing.T) {
 		t.Errorf("longer blob: %v", err)
 	}
 	_ = v1.Hash{}
+}
+
+// The cost of verification on use for nginx+openssh-server with a warm
+// unpacked cache: the stat walk of every cached tree (sequential, and in
+// parallel as assembleOverlay does it) and hashing every layer blob.
+func TestVerifyCostNginxOpenSSH(t *testing.T) {
+	needRoot(t)
+	s := testStore(t)
+	req := resolve.Request{Install: []string{"nginx", "openssh-server"}}
+	es := hostSet(t, s, req)
+	for range 2 { // the second run has a warm cache of this format
+		img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: true, Assemble: AssembleOverlay,
+			Output: Output{Kind: "oci", Path: t.TempDir()}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("compose: %s", img.Timings)
+	}
+	ids, err := sandbox.DefaultIDs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var finals []string
+	var size int64
+	for _, e := range es {
+		finals = append(finals, filepath.Join(unpackedRoot(s.Dir(), ids), e.Layer.Digest.Hex))
+		size += e.Layer.Size
+	}
+	entries := 0
+	start := time.Now()
+	for _, f := range finals {
+		if err := checkStat(f); err != nil {
+			t.Fatal(err)
+		}
+		data, _ := os.ReadFile(filepath.Join(f, "stat"))
+		entries += bytes.Count(data, []byte("\n"))
+	}
+	seq := time.Since(start)
+	start = time.Now()
+	var g errgroup.Group
+	g.SetLimit(runtime.NumCPU())
+	for _, f := range finals {
+		g.Go(func() error { return checkStat(f) })
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	par := time.Since(start)
+	c := &composer{checks: newBlobChecks(s.Dir())}
+	var descs []v1.Descriptor
+	var whats []string
+	for _, e := range es {
+		descs = append(descs, v1.Descriptor{Digest: e.Layer.Digest, Size: e.Layer.Size, MediaType: e.Layer.MediaType})
+		whats = append(whats, e.Package)
+	}
+	start = time.Now()
+	if err := c.checkLayers(descs, whats); err != nil {
+		t.Fatal(err)
+	}
+	hash := time.Since(start)
+	t.Logf("%d packages: stat walk of %d entries %s (%s on %d CPUs); hashing %d MB of layer blobs %s",
+		len(es), entries, seq.Round(time.Millisecond), par.Round(time.Millisecond), runtime.NumCPU(), size>>20, hash.Round(time.Millisecond))
 }
