@@ -82,7 +82,7 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, run configureRun) (
 			}
 		}
 		var overlap *OverlapError
-		if c.opts.Assemble == AssembleOverlay || errors.As(err, &overlap) {
+		if c.opts.Assemble == AssembleOverlay || errors.As(err, &overlap) || errors.Is(err, ErrBlobDigest) {
 			return nil, err
 		}
 		c.logf("%soverlay: %v; extracting the layers instead", label, err)
@@ -146,6 +146,7 @@ func (c *composer) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled,
 		if err := x.apply(blobPath(c.storeDir, e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 		}
+		c.checks.mark(e.Layer.Digest) // apply hashed it to its end
 	}
 	if err := x.finish(); err != nil {
 		return nil, err
@@ -163,7 +164,7 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
 	g.Go(func() (err error) {
-		layers[0].u, err = unpack(c.storeDir, c.ids, base)
+		layers[0].u, err = unpack(c.storeDir, c.ids, base, c.logf)
 		if err != nil {
 			return fmt.Errorf("base layer: %w", err)
 		}
@@ -173,7 +174,7 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 		e := &c.pkgs[i]
 		layers[i+1].name = e.Package
 		g.Go(func() (err error) {
-			layers[i+1].u, err = unpack(c.storeDir, c.ids, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size})
+			layers[i+1].u, err = unpack(c.storeDir, c.ids, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size}, c.logf)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 			}
@@ -230,7 +231,7 @@ func (c *composer) fillCache(ds []v1.Descriptor) {
 			g.SetLimit(max(1, runtime.NumCPU()-1))
 			for _, d := range ds {
 				g.Go(func() error {
-					_, err := unpack(c.storeDir, c.ids, d)
+					_, err := unpack(c.storeDir, c.ids, d, c.logf)
 					if err != nil && !errors.Is(err, errNotOverlayable) {
 						return fmt.Errorf("layer %s: %w", d.Digest, err)
 					}

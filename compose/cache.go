@@ -4,7 +4,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,4 +83,15 @@ func putCache(storeDir string, rec *cacheRecord, log []byte) error {
 		return err
 	}
 	return writeFileAtomic(storeDir, cachePath(storeDir, rec.Key), append(data, '\n'))
+}
+
+// dropCache removes a cached configure layer: its record, log and blob.
+func dropCache(storeDir string, rec *cacheRecord) error {
+	p := cachePath(storeDir, rec.Key)
+	for _, f := range []string{p, strings.TrimSuffix(p, ".json") + ".log", blobPath(storeDir, rec.Layer.Digest)} {
+		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
 }

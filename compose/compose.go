@@ -50,6 +50,9 @@ type composer struct {
 	fill      chan error // receives the fill's result; nil when none runs
 	fillStart time.Time
 	fillN     int
+
+	// checks are the store's blobs this run hashed (blobs.go).
+	checks *blobChecks
 }
 
 func (c *composer) logf(format string, args ...any) {
@@ -67,7 +70,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if opts.Store == nil {
 		return nil, errors.New("compose: no store")
 	}
-	c := &composer{opts: opts, storeDir: opts.Store.Dir(), ctx: ctx}
+	c := &composer{opts: opts, storeDir: opts.Store.Dir(), ctx: ctx, checks: newBlobChecks(opts.Store.Dir())}
 	defer c.waitFill()
 	pkgs := opts.Packages
 	if len(pkgs) == 0 {
@@ -124,17 +127,30 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if _, err := writeBytesBlob(c.storeDir, types.OCILayer, baseBuf.Bytes()); err != nil {
 		return nil, err
 	}
+	c.checks.mark(base.Digest)
 	c.timings.Write += time.Since(t)
 
 	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch)
 	rec, cached := lookupCache(c.storeDir, key)
 	if cached && !opts.NoCache && (!opts.CheckInstanceState || rec.InstanceState != nil) {
-		c.logf("configure layer %s from the cache", rec.Layer.Digest)
+		if err := c.checks.check(rec.Layer, "the cached configure layer"); err != nil {
+			// Never reused: made again (the same inputs give the same bytes).
+			c.logf("%v: making it again", err)
+			if err := dropCache(c.storeDir, rec); err != nil {
+				return nil, err
+			}
+			cached = false
+		}
 	} else {
 		cached = false
+	}
+	if cached {
+		c.logf("configure layer %s from the cache", rec.Layer.Digest)
+	} else {
 		if rec, err = c.build(ctx, base); err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}
+		c.checks.mark(rec.Layer.Digest) // hashed as it was written
 		rec.Key = key
 		if err := putCache(c.storeDir, rec, c.configureOutput); err != nil {
 			return nil, err
@@ -164,8 +180,10 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	return img, nil
 }
 
-// write writes the config and manifest and tags the image in the output.
-func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecord) (*Image, error) {
+// write checks every layer blob against its digest, writes the config and
+// manifest and tags the image in the output. A failure removes the blobs
+// it added to an --output layout.
+func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecord) (_ *Image, err error) {
 	out := c.opts.Output
 	dir := c.storeDir
 	if out.Kind == "oci" && out.Path != "" {
@@ -174,6 +192,12 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	if err := initLayout(dir); err != nil {
 		return nil, err
 	}
+	ob := &outputBlobs{dir: dir, track: dir != c.storeDir}
+	defer func() {
+		if err != nil {
+			ob.discard()
+		}
+	}()
 	arch, variant := dpkg.OCIPlatform(c.arch)
 	hooks := firstboot.Hooks(c.names())
 	var hookNames []string
@@ -187,18 +211,26 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 
 	layers := []v1.Descriptor{base}
 	diffIDs := []v1.Hash{baseDiffID}
+	whats := []string{"the base layer"}
 	for _, g := range c.groups {
-		desc, diffID, err := groupLayer(c.storeDir, g)
+		desc, diffID, err := groupLayer(c.checks, g, c.logf)
 		if err != nil {
 			return nil, err
 		}
 		layers = append(layers, desc)
 		diffIDs = append(diffIDs, diffID)
+		whats = append(whats, g.what())
 	}
 	layers = append(layers, rec.Layer)
 	diffIDs = append(diffIDs, rec.DiffID)
+	whats = append(whats, "the configure layer")
+	t := time.Now()
+	if err := c.checkLayers(layers, whats); err != nil {
+		return nil, err
+	}
+	c.timings.Verify = time.Since(t)
 	for _, l := range layers {
-		if err := copyBlob(c.storeDir, dir, l.Digest, l.Size); err != nil {
+		if err := ob.copy(c.storeDir, l); err != nil {
 			return nil, err
 		}
 	}
@@ -223,12 +255,12 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		},
 		RootFS: v1.RootFS{Type: "layers", DiffIDs: diffIDs},
 	}
-	cfgDesc, err := writeJSONBlob(dir, types.OCIConfigJSON, cfg)
+	cfgDesc, err := ob.json(types.OCIConfigJSON, cfg)
 	if err != nil {
 		return nil, err
 	}
 	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: cfgDesc, Layers: layers}
-	mDesc, err := writeJSONBlob(dir, types.OCIManifestSchema1, m)
+	mDesc, err := ob.json(types.OCIManifestSchema1, m)
 	if err != nil {
 		return nil, err
 	}

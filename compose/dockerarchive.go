@@ -2,6 +2,7 @@ package compose
 
 import (
 	"fmt"
+	"os"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -11,7 +12,8 @@ import (
 
 // writeDockerArchive writes the image whose manifest is digest in the
 // layout dir as a docker-archive tar (what `docker load` and `podman load`
-// read), named deb2fs/TAG:latest. Layers are copied as stored, compressed.
+// read), named deb2fs/TAG:latest. Layers are copied as stored, compressed,
+// each hashed against its digest as it is read; a failure leaves no file.
 func writeDockerArchive(dir string, digest v1.Hash, file, tagName string) error {
 	p, err := layout.FromPath(dir)
 	if err != nil {
@@ -25,5 +27,9 @@ func writeDockerArchive(dir string, digest v1.Hash, file, tagName string) error 
 	if err != nil {
 		return fmt.Errorf("docker-archive name: %w", err)
 	}
-	return tarball.WriteToFile(file, ref, img)
+	if err := tarball.WriteToFile(file, ref, checkedImage{img, dir}); err != nil {
+		os.Remove(file) // nothing half-written
+		return fmt.Errorf("docker-archive %s: %w", file, err)
+	}
+	return nil
 }

@@ -77,36 +77,47 @@ func newExtractor(root string, ids sandbox.IDs) *extractor {
 	return &extractor{root: root, ids: ids, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
 }
 
-// openLayer opens a layer blob for reading as a tar stream.
+// openLayer opens a layer file for reading as a tar stream, unchecked:
+// for a layer just written (and tests). Blobs of a store are read through
+// openCheckedLayer.
 func openLayer(p string, mt types.MediaType) (io.ReadCloser, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
 	}
-	br := bufio.NewReaderSize(f, 1<<20)
+	rc, err := decompress(f, f, mt)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%s: %w", p, err)
+	}
+	return rc, nil
+}
+
+// decompress reads r, of layer media type mt, as a tar stream; closing it
+// closes c.
+func decompress(r io.Reader, c io.Closer, mt types.MediaType) (io.ReadCloser, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
 	switch mt {
 	case types.OCILayerZStd:
 		d, err := zstd.NewReader(br, zstd.WithDecoderConcurrency(1))
 		if err != nil {
-			f.Close()
 			return nil, err
 		}
-		return readCloser{d.IOReadCloser(), f}, nil
+		return readCloser{d.IOReadCloser(), c}, nil
 	case types.OCIUncompressedLayer, types.DockerUncompressedLayer:
-		return readCloser{io.NopCloser(br), f}, nil
+		return readCloser{io.NopCloser(br), c}, nil
 	default:
 		z, err := gzip.NewReader(br)
 		if err != nil {
-			f.Close()
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return nil, err
 		}
-		return readCloser{z, f}, nil
+		return readCloser{z, c}, nil
 	}
 }
 
 type readCloser struct {
 	io.ReadCloser
-	f *os.File
+	f io.Closer
 }
 
 func (r readCloser) Close() error {
@@ -114,9 +125,45 @@ func (r readCloser) Close() error {
 	return r.f.Close()
 }
 
-// apply extracts one layer blob.
+// layerReader is a layer blob read as a tar stream while its bytes are
+// hashed (blobReader).
+type layerReader struct {
+	io.ReadCloser // the tar stream; closing it closes the blob
+	blob          *blobReader
+}
+
+// openCheckedLayer opens the layer blob desc, the file p, as a tar stream;
+// what names it in errors. Call end after reading.
+func openCheckedLayer(p string, desc v1.Descriptor, what string) (*layerReader, error) {
+	b, err := openBlobFile(p, desc, what)
+	if err != nil {
+		return nil, err
+	}
+	rc, err := decompress(b, b, desc.MediaType)
+	if err != nil {
+		err = (&layerReader{blob: b}).end(fmt.Errorf("blob %s (%s): %w", desc.Digest, what, err))
+		b.Close()
+		return nil, err
+	}
+	return &layerReader{rc, b}, nil
+}
+
+// end reads the rest of the blob once its tar stream was read (err is
+// what reading it returned, nil at its end). A blob that does not match
+// its digest gives ErrBlobDigest, the cause of any decoding error then;
+// else end returns err.
+func (l *layerReader) end(err error) error {
+	if derr := l.blob.finish(); derr != nil && (err == nil || errors.Is(derr, ErrBlobDigest)) {
+		return derr
+	}
+	return err
+}
+
+// apply extracts one layer blob, checked against its digest: a damaged
+// blob fails with ErrBlobDigest (what it wrote is the caller's to
+// discard).
 func (x *extractor) apply(blob string, mt types.MediaType, digest v1.Hash) error {
-	rc, err := openLayer(blob, mt)
+	rc, err := openCheckedLayer(blob, v1.Descriptor{MediaType: mt, Digest: digest}, "layer")
 	if err != nil {
 		return err
 	}
@@ -125,13 +172,13 @@ func (x *extractor) apply(blob string, mt types.MediaType, digest v1.Hash) error
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return nil
+			return rc.end(nil)
 		}
 		if err != nil {
-			return fmt.Errorf("layer %s: %w", digest, err)
+			return rc.end(fmt.Errorf("layer %s: %w", digest, err))
 		}
 		if err := x.entry(hdr, tr); err != nil {
-			return fmt.Errorf("layer %s: %s: %w", digest, hdr.Name, err)
+			return rc.end(fmt.Errorf("layer %s: %s: %w", digest, hdr.Name, err))
 		}
 	}
 }

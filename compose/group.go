@@ -121,7 +121,11 @@ type groupRecord struct {
 // groupLayer returns the layer of a group: a single package's own layer, or
 // the merge of its members' layers, made once and kept in the store under
 // the hash of the members' digests.
-func groupLayer(storeDir string, g layerGroup) (v1.Descriptor, v1.Hash, error) {
+//
+// A cached group layer is hashed before it is reused (chk); one that does
+// not match its digest is made again.
+func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.Descriptor, v1.Hash, error) {
+	storeDir := chk.dir
 	if g.name == "" {
 		e := g.members[0]
 		return v1.Descriptor{
@@ -147,8 +151,15 @@ func groupLayer(storeDir string, g layerGroup) (v1.Descriptor, v1.Hash, error) {
 	rec := filepath.Join(storeDir, "deb2fs", "compose", "groups", key+".json")
 	var r groupRecord
 	if data, err := os.ReadFile(rec); err == nil && json.Unmarshal(data, &r) == nil && haveBlob(storeDir, r.Layer.Digest, r.Layer.Size) {
-		r.Layer.Annotations = ann
-		return r.Layer, r.DiffID, nil
+		err := chk.check(r.Layer, "group layer "+g.name)
+		if err == nil {
+			r.Layer.Annotations = ann
+			return r.Layer, r.DiffID, nil
+		}
+		logf("%v: making it again", err)
+		if err := os.Remove(blobPath(storeDir, r.Layer.Digest)); err != nil {
+			return v1.Descriptor{}, v1.Hash{}, err
+		}
 	}
 	var diffID v1.Hash
 	desc, err := writeBlob(storeDir, func(w io.Writer) (v1.Descriptor, error) {
@@ -159,6 +170,7 @@ func groupLayer(storeDir string, g layerGroup) (v1.Descriptor, v1.Hash, error) {
 	if err != nil {
 		return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("group %s: %w", g.name, err)
 	}
+	chk.mark(desc.Digest)
 	data, _ := json.Marshal(groupRecord{Layer: desc, DiffID: diffID})
 	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
 		return v1.Descriptor{}, v1.Hash{}, err
@@ -178,36 +190,50 @@ func mergeLayers(w io.Writer, storeDir string, members []mirror.Entry) (v1.Descr
 	lw := newLayerWriter(w)
 	dirs := map[string]bool{}
 	for _, e := range members {
-		rc, err := openLayer(blobPath(storeDir, e.Layer.Digest), e.Layer.MediaType)
-		if err != nil {
+		if err := mergeLayer(lw, storeDir, e, dirs); err != nil {
 			return v1.Descriptor{}, v1.Hash{}, err
 		}
-		tr := tar.NewReader(rc)
-		for {
-			hdr, err := tr.Next()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				rc.Close()
-				return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("%s: %w", e.Package, err)
-			}
-			if hdr.Typeflag == tar.TypeDir {
-				if dirs[hdr.Name] {
-					continue
-				}
-				dirs[hdr.Name] = true
-			}
-			if err := lw.WriteHeader(hdr); err != nil {
-				rc.Close()
-				return v1.Descriptor{}, v1.Hash{}, err
-			}
-			if _, err := io.Copy(lw, tr); err != nil {
-				rc.Close()
-				return v1.Descriptor{}, v1.Hash{}, err
-			}
-		}
-		rc.Close()
 	}
 	return lw.Close()
+}
+
+// mergeLayer appends a member's layer, checked against its digest, to lw.
+func mergeLayer(lw *layerWriter, storeDir string, e mirror.Entry, dirs map[string]bool) error {
+	what := e.Package + " " + e.Version
+	rc, err := openCheckedLayer(blobPath(storeDir, e.Layer.Digest), v1.Descriptor{MediaType: e.Layer.MediaType, Digest: e.Layer.Digest, Size: e.Layer.Size}, what)
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	tr := tar.NewReader(rc)
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			return rc.end(nil)
+		}
+		if err != nil {
+			return rc.end(fmt.Errorf("%s: %w", what, err))
+		}
+		if hdr.Typeflag == tar.TypeDir {
+			if dirs[hdr.Name] {
+				continue
+			}
+			dirs[hdr.Name] = true
+		}
+		if err := lw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		if _, err := io.Copy(lw, tr); err != nil {
+			return rc.end(err)
+		}
+	}
+}
+
+// what names the group's layer in errors: the package and version, or the
+// group.
+func (g layerGroup) what() string {
+	if g.name == "" {
+		return g.members[0].Package + " " + g.members[0].Version
+	}
+	return "group layer " + g.name
 }

@@ -1,6 +1,8 @@
 package compose
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -35,26 +37,71 @@ func initLayout(dir string) error {
 	return nil
 }
 
-// copyBlob makes blob h of the layout src available in the layout dst: a
-// hard link when both are on one file system, else a copy.
-func copyBlob(src, dst string, h v1.Hash, size int64) error {
-	if src == dst || haveBlob(dst, h, size) {
+// outputBlobs adds blobs to the output layout dir and, when track is set
+// (an --output layout, not the store), remembers those it added so that a
+// failed compose removes them (discard): nothing half-written is left.
+type outputBlobs struct {
+	dir   string
+	track bool
+	added []v1.Hash
+}
+
+// copy makes the store's blob desc (already checked) available in the
+// layout: a hard link when both are on one file system, else a copy,
+// hashed again as it is read.
+func (o *outputBlobs) copy(storeDir string, desc v1.Descriptor) error {
+	if storeDir == o.dir || haveBlob(o.dir, desc.Digest, desc.Size) {
 		return nil
 	}
-	from := blobPath(src, h)
-	if err := os.Link(from, blobPath(dst, h)); err == nil || errors.Is(err, fs.ErrExist) {
+	from, to := blobPath(storeDir, desc.Digest), blobPath(o.dir, desc.Digest)
+	if err := os.Link(from, to); err == nil {
+		o.add(desc.Digest)
+		return nil
+	} else if errors.Is(err, fs.ErrExist) {
 		return nil
 	}
-	f, err := os.Open(from)
+	r, err := openBlob(storeDir, desc, "a layer")
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	_, err = writeBlob(dst, func(w io.Writer) (v1.Descriptor, error) {
-		_, err := io.Copy(w, f)
-		return v1.Descriptor{Digest: h, Size: size}, err
-	})
-	return err
+	defer r.Close()
+	if _, err := writeBlob(o.dir, func(w io.Writer) (v1.Descriptor, error) {
+		_, err := io.Copy(w, r)
+		return desc, err
+	}); err != nil {
+		return err
+	}
+	o.add(desc.Digest)
+	return nil
+}
+
+// json writes v as a compact JSON blob of media type mt.
+func (o *outputBlobs) json(mt types.MediaType, v any) (v1.Descriptor, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return v1.Descriptor{}, err
+	}
+	sum := sha256.Sum256(data)
+	had := haveBlob(o.dir, v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}, int64(len(data)))
+	desc, err := writeBytesBlob(o.dir, mt, data)
+	if err == nil && !had {
+		o.add(desc.Digest)
+	}
+	return desc, err
+}
+
+func (o *outputBlobs) add(h v1.Hash) {
+	if o.track {
+		o.added = append(o.added, h)
+	}
+}
+
+// discard removes the blobs added.
+func (o *outputBlobs) discard() {
+	for _, h := range o.added {
+		os.Remove(blobPath(o.dir, h))
+	}
+	o.added = nil
 }
 
 // tag lists the manifest desc in the layout's index.json under ref,

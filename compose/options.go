@@ -168,11 +168,12 @@ type Timings struct {
 	Configure time.Duration // dpkg --configure --pending
 	Capture   time.Duration // normalising and writing the configure layer
 	Write     time.Duration // base layer, config, manifest, tag
+	Verify    time.Duration // hashing the layer blobs (part of Write)
 	Total     time.Duration
 }
 
 func (t Timings) String() string {
 	r := func(d time.Duration) string { return d.Round(time.Millisecond).String() }
-	return fmt.Sprintf("resolve %s, assemble %s, preinst %s, configure %s, capture %s, write %s, total %s",
-		r(t.Resolve), r(t.Assemble), r(t.Preinst), r(t.Configure), r(t.Capture), r(t.Write), r(t.Total))
+	return fmt.Sprintf("resolve %s, assemble %s, preinst %s, configure %s, capture %s, write %s (verify %s), total %s",
+		r(t.Resolve), r(t.Assemble), r(t.Preinst), r(t.Configure), r(t.Capture), r(t.Write), r(t.Verify), r(t.Total))
 }

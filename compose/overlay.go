@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sys/unix"
 
 	"github.com/deb2fs/deb2fs/internal/userns"
@@ -24,13 +25,21 @@ import (
 // path (extract.go) stays the reference and the fallback.
 
 // unpackedDir is the cache of unpacked layers, relative to the store: one
-// directory per layer digest (hex), holding tree/ (the files) and
-// meta.json. A directory is renamed into place complete; the cache is
-// derived data and may be deleted while no compose runs.
+// directory per layer digest (hex), holding tree/ (the files), meta.json
+// and stat (the tree's stat manifest, statManifest). A directory is
+// renamed into place complete; the cache is derived data and may be
+// deleted while no compose runs.
+//
+// The tree is unpacked from its blob, checked against its digest as it is
+// read, and is checked on each use against its stat manifest: a tree
+// edited since (a file's content, mode, owner, size or times; its ctime
+// changes with any of them and cannot be set back) is unpacked again.
+// `deb2fs verify` compares the files' contents with the blob.
 const unpackedDir = "deb2fs/compose/unpacked"
 
-// unpackedFormat versions the cache entries' layout and meta.json.
-const unpackedFormat = 1
+// unpackedFormat versions the cache entries' layout and meta.json. 2: the
+// blob digest and the stat manifest.
+const unpackedFormat = 2
 
 // errNotOverlayable says a layer set cannot be assembled with overlayfs
 // with the extraction path's semantics; compose then extracts.
@@ -48,6 +57,9 @@ type unpacked struct {
 // mtime (the default SOURCE_DATE_EPOCH).
 type unpackedMeta struct {
 	Format int `json:"format"`
+	// Blob is the layer blob the tree was unpacked from, and its type.
+	Blob      v1.Hash         `json:"blob"`
+	MediaType types.MediaType `json:"mediaType"`
 	// Newest is a Unix time in nanoseconds; 0 when the layer has no
 	// regular file.
 	Newest int64 `json:"newest"`
@@ -59,16 +71,22 @@ type unpackedMeta struct {
 // unpack returns the layer blob's unpacked directory from the cache,
 // unpacking it first when it is not there, its files owned through the
 // sandbox's id mapping. A layer holding whiteouts is refused with
-// errNotOverlayable: its meaning depends on the layers below.
-func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor) (*unpacked, error) {
+// errNotOverlayable: its meaning depends on the layers below. A cached
+// tree that changed since it was unpacked is logged (logf may be nil),
+// removed and unpacked again.
+func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor, logf func(string, ...any)) (*unpacked, error) {
 	dir := unpackedRoot(storeDir, ids)
 	final := filepath.Join(dir, desc.Digest.Hex)
-	u, err := loadUnpacked(final)
+	u, err := loadUnpacked(final, desc.Digest)
 	if err == nil {
 		return u, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		// Unreadable or of another format (an older deb2fs): unpack again.
+		// Changed, unreadable or of another format (an older deb2fs):
+		// unpack again.
+		if logf != nil && errors.Is(err, errTreeChanged) {
+			logf("unpacked-layer cache: %v: unpacking it again", err)
+		}
 		if err := os.RemoveAll(final); err != nil {
 			return nil, err
 		}
@@ -102,7 +120,7 @@ func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor) (*unpacked, er
 	if err := x.finish(); err != nil {
 		return nil, err
 	}
-	meta := unpackedMeta{Format: unpackedFormat}
+	meta := unpackedMeta{Format: unpackedFormat, Blob: desc.Digest, MediaType: desc.MediaType}
 	if !x.newest.IsZero() {
 		meta.Newest = x.newest.UnixNano()
 	}
@@ -128,9 +146,16 @@ func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor) (*unpacked, er
 	if err := os.WriteFile(filepath.Join(tmp, "meta.json"), data, 0o644); err != nil {
 		return nil, err
 	}
+	stat, err := statManifest(tree)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(filepath.Join(tmp, "stat"), stat, 0o644); err != nil {
+		return nil, err
+	}
 	if err := os.Rename(tmp, final); err != nil {
 		// Another compose put it there first: use theirs.
-		if u, lerr := loadUnpacked(final); lerr == nil {
+		if u, lerr := loadUnpacked(final, desc.Digest); lerr == nil {
 			return u, nil
 		}
 		return nil, err
@@ -155,8 +180,24 @@ func isUnpacked(storeDir string, ids sandbox.IDs, h v1.Hash) bool {
 	return err == nil
 }
 
-// loadUnpacked reads a cache entry.
-func loadUnpacked(final string) (*unpacked, error) {
+// errTreeChanged is an unpacked tree that is not as it was unpacked.
+var errTreeChanged = errors.New("changed since it was unpacked")
+
+// loadUnpacked reads the cache entry of blob h and checks its tree against
+// its stat manifest.
+func loadUnpacked(final string, h v1.Hash) (*unpacked, error) {
+	u, err := readUnpacked(final, h)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkStat(final); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// readUnpacked reads a cache entry's meta.json.
+func readUnpacked(final string, h v1.Hash) (*unpacked, error) {
 	data, err := os.ReadFile(filepath.Join(final, "meta.json"))
 	if err != nil {
 		return nil, err
@@ -167,6 +208,9 @@ func loadUnpacked(final string) (*unpacked, error) {
 	}
 	if m.Format != unpackedFormat {
 		return nil, fmt.Errorf("%s: cache format %d, want %d", final, m.Format, unpackedFormat)
+	}
+	if m.Blob != h {
+		return nil, fmt.Errorf("%s: unpacked from blob %s, not %s", final, m.Blob, h)
 	}
 	return &unpacked{tree: filepath.Join(final, "tree"), meta: m}, nil
 }

@@ -150,7 +150,7 @@ func TestOverlayMatchesExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := unpack(f.store, ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer})
+	u, err := unpack(f.store, ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,7 +263,7 @@ func TestOverlayStaleAndCache(t *testing.T) {
 
 	final := filepath.Join(unpackedRoot(f.store, c.ids), f.pkgs[0].Layer.Digest.Hex)
 	os.WriteFile(filepath.Join(final, "meta.json"), []byte(`{"format": 0}`), 0o644)
-	u, err := unpack(f.store, c.ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer})
+	u, err := unpack(f.store, c.ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
 	if err != nil || u.meta.Format != unpackedFormat || len(u.meta.Files) != 1 {
 		t.Fatalf("re-unpack of an old entry: %+v, %v", u, err)
 	}

@@ -52,6 +52,7 @@ func push(ctx context.Context, dir string, digest v1.Hash, ref, mountFrom string
 	if err != nil {
 		return PushStats{}, err
 	}
+	img = checkedImage{img, dir}
 	// Another registry cannot mount from it (and go-containerregistry would
 	// ask the target for a repository of that name); the target repository
 	// itself needs no mount.

@@ -161,7 +161,11 @@ func (s *Store) PublishTagged(keys []convert.Key, tagged []v1.Descriptor) error 
 }
 
 // marshalIndex encodes index.json as writeIndex does.
+// An empty index lists "manifests": [], as the OCI spec asks, not null.
 func marshalIndex(idx *v1.IndexManifest) ([]byte, error) {
+	if idx.Manifests == nil {
+		idx.Manifests = []v1.Descriptor{}
+	}
 	data, err := json.MarshalIndent(idx, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("index.json: %w", err)

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -38,11 +37,11 @@ func (s *Store) readIndex() (*v1.IndexManifest, error) {
 }
 
 func (s *Store) writeIndex(idx *v1.IndexManifest) error {
-	data, err := json.MarshalIndent(idx, "", "  ")
+	data, err := marshalIndex(idx)
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(s, s.indexPath(), append(data, '\n'))
+	return writeFileAtomic(s, s.indexPath(), data)
 }
 
 // lock takes the store's exclusive lock, waiting for another run to

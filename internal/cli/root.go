@@ -24,7 +24,7 @@ func New() *cobra.Command {
 		// compose and update run maintainer scripts as root in a chroot:
 		// without real root they run in a user namespace (package userns).
 		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
-			if (cmd.Name() == "compose" || cmd.Name() == "update") && userns.Needed() {
+			if (cmd.Name() == "compose" || cmd.Name() == "update" || cmd.Name() == "verify") && userns.Needed() {
 				if err := userns.Reexec(); err != nil {
 					return fmt.Errorf("%s: not root, and no user namespace: %w", cmd.Name(), err)
 				}
@@ -32,7 +32,7 @@ func New() *cobra.Command {
 			return nil
 		},
 	}
-	root.AddCommand(newVersion(), newConvert(), newMirror(), newCompose(), newInspect(), newWhich(), newDiff(), newUpdate())
+	root.AddCommand(newVersion(), newConvert(), newMirror(), newCompose(), newInspect(), newWhich(), newDiff(), newUpdate(), newVerify())
 	return root
 }
 
