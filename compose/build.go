@@ -15,6 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/firstboot"
+	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -184,23 +185,35 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 			return nil, err
 		}
 	}
-	t = time.Now()
 	sb := &scriptSandbox{box: sc.box, root: root, env: baseEnv(sde), logf: c.logf}
-	n, err := runPreinsts(ctx, sb, order, c.versionOf("dpkg"))
-	if err != nil {
-		return nil, err
+	hasPreinst := func(e *mirror.Entry) bool {
+		_, err := os.Lstat(filepath.Join(root, "var/lib/dpkg/info", infoName(e)+".preinst"))
+		return err == nil
 	}
-	tm.Preinst = time.Since(t)
+	var out []byte
+	n := 0
+	for _, st := range order.stages(hasPreinst) {
+		t = time.Now()
+		k, err := runPreinsts(ctx, sb, st.preinst, c.versionOf("dpkg"))
+		if err != nil {
+			return nil, err
+		}
+		n += k
+		tm.Preinst += time.Since(t)
+		t = time.Now()
+		o, err := runConfigure(ctx, sb, st.configure)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, o...)
+		tm.Configure += time.Since(t)
+		if len(st.configure) > 0 {
+			c.logf("%sconfigured %d packages (the Essential set, %s's Pre-Depends and their dependencies) before %s's preinst",
+				run.label, len(st.configure), st.waiting.Package, st.waiting.Package)
+		}
+	}
 	c.logf("%sran %d preinst scripts in %s", run.label, n, tm.Preinst.Round(time.Millisecond))
-
-	// Configure.
-	t = time.Now()
-	out, err := runConfigure(ctx, sb)
-	if err != nil {
-		return nil, err
-	}
-	tm.Configure = time.Since(t)
-	c.logf("%sdpkg --configure --pending: %s", run.label, tm.Configure.Round(time.Millisecond))
+	c.logf("%sdpkg --configure: %s", run.label, tm.Configure.Round(time.Millisecond))
 	return &configured{scratch: sc, before: before, sde: sde, output: out, ids: c.ids}, nil
 }
 

@@ -23,8 +23,9 @@ import (
 // normalisation) and the configure layer's encoding. It is part of the
 // configure cache key: bump it whenever the same inputs would give other
 // bytes. 4: a path several packages ship is left as dpkg leaves it
-// (Replaces in either layer order).
-const FormatVersion = 4
+// (Replaces in either layer order). 5: a preinst runs once its
+// Pre-Depends are configured; /run/lock is kept.
+const FormatVersion = 5
 
 // cacheRecord is a cached configure layer.
 type cacheRecord struct {

@@ -42,10 +42,20 @@ func snapshot(root string) (map[string]fileState, error) {
 	return snap, err
 }
 
+// keptRuntimeDirs are directories under a volatile tree that an image
+// keeps (empty), as mmdebstrap's root keeps them: base-files' postinst
+// makes /run/lock (1777) and /var/lock points at it; a container runtime
+// does not recreate it, and apache2 and others need it.
+var keptRuntimeDirs = map[string]bool{"run/lock": true}
+
 // volatile reports whether rel lies where nothing is captured: the mount
 // points of the sandbox and the scratch directories whose contents do not
-// belong in an image.
+// belong in an image (a kept runtime directory itself is captured, not
+// what it holds).
 func volatile(rel string) bool {
+	if keptRuntimeDirs[rel] {
+		return false
+	}
 	for _, d := range []string{"dev", "proc", "sys", "tmp", "run", "var/tmp"} {
 		if strings.HasPrefix(rel, d+"/") {
 			return true

@@ -16,13 +16,33 @@ import (
 // ScriptError is a maintainer script that failed at compose time.
 type ScriptError struct {
 	Package string // package name
-	Script  string // preinst, postinst, … or "dpkg" when dpkg failed otherwise
-	Output  string // what the script (or dpkg) printed
+	Script  string // preinst, postinst, … or dpkg's arguments when dpkg failed otherwise
+	Output  string // what the script (or dpkg) printed, all of it
 	Err     error
 }
 
+// errorLines is how many of a failed script's last output lines its
+// error message carries.
+const errorLines = 20
+
+// Error names the package and the script and quotes the last errorLines
+// lines of its output, or says it printed nothing.
 func (e *ScriptError) Error() string {
-	return fmt.Sprintf("%s %s failed: %v\n%s", e.Package, e.Script, e.Err, strings.TrimRight(e.Output, "\n"))
+	return fmt.Sprintf("%s %s failed: %v\n%s", e.Package, e.Script, e.Err, lastLines(e.Output, errorLines))
+}
+
+// lastLines is the last n lines of out, noting how many were left out
+// before them.
+func lastLines(out string, n int) string {
+	out = strings.TrimRight(out, "\n")
+	if strings.TrimSpace(out) == "" {
+		return "(it printed nothing)"
+	}
+	lines := strings.Split(out, "\n")
+	if len(lines) <= n {
+		return out
+	}
+	return fmt.Sprintf("[… %d earlier lines]\n%s", len(lines)-n, strings.Join(lines[len(lines)-n:], "\n"))
 }
 
 func (e *ScriptError) Unwrap() error { return e.Err }
@@ -112,17 +132,29 @@ func runPreinsts(ctx context.Context, sb *scriptSandbox, order []*mirror.Entry, 
 // X (--configure):" and the script in the line that follows.
 var dpkgFailure = regexp.MustCompile(`error processing package (\S+) \(--configure\):\n\s*(.*)`)
 
-// runConfigure runs `dpkg --configure --pending` and checks that every
+// runConfigure runs `dpkg --configure` of the packages given, or of every
+// package left with --pending (none given), and then checks that every
 // package ended up installed.
-func runConfigure(ctx context.Context, sb *scriptSandbox) ([]byte, error) {
-	out, err := sb.run(ctx, nil, "dpkg", "--configure", "--pending")
+func runConfigure(ctx context.Context, sb *scriptSandbox, pkgs []*mirror.Entry) ([]byte, error) {
+	argv := []string{"dpkg", "--configure"}
+	for _, e := range pkgs {
+		argv = append(argv, infoName(e))
+	}
+	if len(pkgs) == 0 {
+		argv = append(argv, "--pending")
+	}
+	out, err := sb.run(ctx, nil, argv...)
 	if err != nil {
-		se := &ScriptError{Package: "dpkg", Script: "--configure --pending", Output: string(out), Err: err}
-		if m := dpkgFailure.FindSubmatch(out); m != nil {
-			se.Package = string(m[1])
-			se.Script = scriptOf(string(m[2]))
+		se := &ScriptError{Package: "dpkg", Script: strings.Join(argv[1:], " "), Output: string(out), Err: err}
+		if m := dpkgFailure.FindSubmatchIndex(out); m != nil {
+			se.Package = string(out[m[2]:m[3]])
+			se.Script = scriptOf(string(out[m[4]:m[5]]))
+			se.Output = failedSection(string(out), se.Package, m[0], m[1])
 		}
 		return out, se
+	}
+	if len(pkgs) > 0 {
+		return out, nil
 	}
 	bad, err := notInstalled(filepath.Join(sb.root, "var/lib/dpkg/status"))
 	if err != nil {
@@ -133,6 +165,26 @@ func runConfigure(ctx context.Context, sb *scriptSandbox) ([]byte, error) {
 			Err: fmt.Errorf("not installed after dpkg --configure --pending")}
 	}
 	return out, nil
+}
+
+// failedSection is the part of dpkg's output about the package that
+// failed, whose error message spans out[start:end]: from dpkg's last
+// "Setting up PKG (" or "Processing triggers for PKG (" before it, so
+// that what dpkg printed for other packages afterwards does not push the
+// script's own lines out of the error. It is all of out when there is no
+// such line (dependency problems).
+func failedSection(out, pkg string, start, end int) string {
+	from := -1
+	for _, head := range []string{"Setting up " + pkg + " (", "Processing triggers for " + pkg + " ("} {
+		// "\n"+out: an index in it is the line's index in out.
+		if i := strings.LastIndex("\n"+out[:start], "\n"+head); i > from {
+			from = i
+		}
+	}
+	if from < 0 {
+		return out
+	}
+	return out[from:end]
 }
 
 // scriptOf names the maintainer script in dpkg's failure line.

@@ -81,3 +81,46 @@ func TestComposeEssential(t *testing.T) {
 	}
 	t.Logf("%d packages, %s", len(img.Packages), img.Timings)
 }
+
+// A failing postinst's last lines are in the error message, after the
+// lines dpkg printed for other packages: the error quotes the failing
+// script's part of dpkg's output, its last errorLines lines.
+func TestComposeScriptErrorLastLines(t *testing.T) {
+	needRoot(t)
+	s := testStore(t)
+	base := hostSet(t, s, resolve.Request{})
+	name := "deb2fs-chatty-failure"
+	e := handMade(t, s, fixtures.ScriptDeb(name, map[string]string{
+		"postinst": "i=1\nwhile [ $i -le 60 ]; do echo \"chatty line $i\"; i=$((i+1)); done\necho 'last words' >&2\nexit 1\n",
+	}), name)
+	_, err := Compose(context.Background(), Options{
+		Packages: append(append([]mirror.Entry(nil), base...), e), Store: s, NoCache: true,
+		Output: Output{Kind: "oci", Path: t.TempDir()},
+	})
+	var se *ScriptError
+	if !errors.As(err, &se) || se.Package != name || se.Script != "postinst" {
+		t.Fatalf("got %v, want a postinst ScriptError of %s", err, name)
+	}
+	msg := err.Error()
+	t.Logf("error:\n%s", msg)
+	for _, want := range []string{"chatty line 55", "chatty line 60", "last words", "earlier lines"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("error lacks %q", want)
+		}
+	}
+	if strings.Contains(msg, "chatty line 30\n") {
+		t.Errorf("error quotes more than the last %d lines", errorLines)
+	}
+	if n := strings.Count(msg, "\n"); n > errorLines+2 {
+		t.Errorf("error has %d lines, want about %d", n+1, errorLines)
+	}
+}
+
+// An error says so when the script printed nothing (mariadb-server's
+// preinst sends adduser's output to /dev/null).
+func TestScriptErrorSilent(t *testing.T) {
+	err := &ScriptError{Package: "p", Script: "preinst", Err: errors.New("exit status 1")}
+	if got, want := err.Error(), "p preinst failed: exit status 1\n(it printed nothing)"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}

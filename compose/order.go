@@ -49,10 +49,18 @@ func canonicalOrder(es []mirror.Entry) []mirror.Entry {
 	return out
 }
 
-// scriptOrder is the order to run maintainer scripts in: base-passwd
-// first, then dependencies before dependents (resolve's topological order
-// over the set itself).
-func scriptOrder(es []mirror.Entry, arch string) ([]*mirror.Entry, error) {
+// scriptGraph is the order to run maintainer scripts in and each
+// package's dependencies within the set.
+type scriptGraph struct {
+	// order: base-passwd first, then dependencies before dependents
+	// (resolve's topological order over the set itself).
+	order []*mirror.Entry
+	pre   map[*mirror.Entry][]*mirror.Entry // what satisfies each package's Pre-Depends
+	deps  map[*mirror.Entry][]*mirror.Entry // … its Pre-Depends and Depends
+}
+
+// scriptOrder is the script graph of a package set.
+func scriptOrder(es []mirror.Entry, arch string) (*scriptGraph, error) {
 	pkgs := make([]resolve.Package, len(es))
 	byKey := map[string]*mirror.Entry{}
 	install := make([]string, len(es))
@@ -69,14 +77,114 @@ func scriptOrder(es []mirror.Entry, arch string) ([]*mirror.Entry, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the package set is not closed under its dependencies: %w", err)
 	}
-	var out []*mirror.Entry
+	g := &scriptGraph{pre: map[*mirror.Entry][]*mirror.Entry{}, deps: map[*mirror.Entry][]*mirror.Entry{}}
+	entries := func(ps []*resolve.Package) []*mirror.Entry {
+		var out []*mirror.Entry
+		for _, p := range ps {
+			if e := byKey[p.Name]; e != nil {
+				out = append(out, e)
+			}
+		}
+		return out
+	}
 	for _, p := range r.Order() {
-		if e := byKey[p.Name]; e != nil {
-			out = append(out, e)
+		e := byKey[p.Name]
+		if e == nil {
+			continue
+		}
+		g.order = append(g.order, e)
+		pre, dep := r.DependsOn(p)
+		g.pre[e] = entries(pre)
+		g.deps[e] = append(entries(pre), entries(dep)...)
+	}
+	if len(g.order) != len(es) {
+		return nil, fmt.Errorf("script order has %d of %d packages", len(g.order), len(es))
+	}
+	return g, nil
+}
+
+// stage is one step of configuring a root: run some packages' preinsts,
+// then configure some packages (none: the last step, dpkg --configure
+// --pending).
+type stage struct {
+	preinst   []*mirror.Entry
+	configure []*mirror.Entry
+	waiting   *mirror.Entry // the package whose preinst waits for configure
+}
+
+// stages plans the preinsts and configure runs in the order dpkg and apt
+// give them on a Debian system. A package's preinst runs once what it
+// Pre-Depends on is configured, and so is the Essential set, which every
+// package but an Essential one (installed when the set is being
+// bootstrapped) may use without declaring it (Debian policy 3.8, 7.2):
+// mariadb-server's preinst calls adduser, whose chfn needs the PAM
+// configuration libpam-runtime's postinst writes. So before such a
+// preinst, the preinsts of those prerequisites (and of their own
+// dependencies) that have not run yet run, and they are configured; every
+// other package is configured at the end. A package among its own
+// prerequisites (a dependency cycle through its Pre-Depends) has its
+// preinst run without a step of its own. hasPreinst says which packages
+// have a preinst.
+func (g *scriptGraph) stages(hasPreinst func(*mirror.Entry) bool) []stage {
+	var essential []*mirror.Entry
+	for _, e := range g.order {
+		if e.Essential {
+			essential = append(essential, e)
 		}
 	}
-	if len(out) != len(es) {
-		return nil, fmt.Errorf("script order has %d of %d packages", len(out), len(es))
+	configured, ran := map[*mirror.Entry]bool{}, map[*mirror.Entry]bool{}
+	var out []stage
+	var cur stage
+	for _, x := range g.order {
+		if !hasPreinst(x) || ran[x] {
+			continue
+		}
+		if len(g.pre[x]) > 0 {
+			roots := g.pre[x]
+			if !x.Essential {
+				roots = append(append([]*mirror.Entry(nil), roots...), essential...)
+			}
+			need := g.closure(roots, configured)
+			if len(need) > 0 && !need[x] {
+				for _, e := range g.order {
+					if need[e] && hasPreinst(e) && !ran[e] {
+						cur.preinst = append(cur.preinst, e)
+						ran[e] = true
+					}
+				}
+				for _, e := range g.order {
+					if need[e] {
+						cur.configure = append(cur.configure, e)
+						configured[e] = true
+					}
+				}
+				cur.waiting = x
+				out = append(out, cur)
+				cur = stage{}
+			}
+		}
+		cur.preinst = append(cur.preinst, x)
+		ran[x] = true
 	}
-	return out, nil
+	return append(out, cur)
+}
+
+// closure is the set of roots and everything they depend on, without
+// what is in done.
+func (g *scriptGraph) closure(roots []*mirror.Entry, done map[*mirror.Entry]bool) map[*mirror.Entry]bool {
+	seen := map[*mirror.Entry]bool{}
+	var walk func(e *mirror.Entry)
+	walk = func(e *mirror.Entry) {
+		if seen[e] || done[e] {
+			return
+		}
+		seen[e] = true
+		for _, d := range g.deps[e] {
+			walk(d)
+		}
+	}
+	for _, r := range roots {
+		walk(r)
+	}
+	return seen
 }
