@@ -192,6 +192,11 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 	}
 	tm.Preinst = time.Since(t)
 	c.logf("%sran %d preinst scripts in %s", run.label, n, tm.Preinst.Round(time.Millisecond))
+	if !c.opts.Accounts.empty() {
+		if err := c.addAccounts(ctx, sb, root, c.opts.Accounts); err != nil {
+			return nil, err
+		}
+	}
 
 	// Configure.
 	t = time.Now()
