@@ -62,6 +62,9 @@ type Options struct {
 	// Files make the files layer, above the configure layer; none makes
 	// no files layer.
 	Files []File
+	// Definition names the image definition file the options came from
+	// (FILE@sha256:HEX), recorded in LabelRequest.
+	Definition string
 	// WorkDir is where the scratch root is assembled; "" means /dev/shm
 	// when it is a tmpfs, else the system's temporary directory.
 	WorkDir string

@@ -10,6 +10,8 @@ package imagefile
 import (
 	"archive/tar"
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -37,8 +39,9 @@ var Schema []byte
 
 // Definition is a checked image definition.
 type Definition struct {
-	// Path is the file; Context is the build context, its directory.
-	Path, Context string
+	// Path is the file; Context is the build context, its directory;
+	// Digest is the file's sha256:HEX.
+	Path, Context, Digest string
 	// Name is the image's tag ("" for the default).
 	Name string
 	// Packages are NAME or NAME=VERSION, as on the command line.
@@ -133,7 +136,7 @@ func Load(path string) (*Definition, error) {
 // Parse checks a definition read from file (the name errors give), whose
 // build context is the directory contextDir.
 func Parse(file, contextDir string, data []byte) (*Definition, error) {
-	p := &parser{file: file}
+	p := &parser{file: file, data: data}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		return nil, p.yamlError(err)
@@ -158,6 +161,7 @@ func Parse(file, contextDir string, data []byte) (*Definition, error) {
 
 type parser struct {
 	file string
+	data []byte
 	root *yaml.Node
 }
 
@@ -368,7 +372,8 @@ func (p *parser) yamlError(err error) error {
 
 // definition checks what the schema cannot and builds the Definition.
 func (p *parser) definition(r *raw, contextDir string) (*Definition, error) {
-	d := &Definition{Path: p.file, Context: contextDir, Name: r.Name, Packages: r.Packages, Recommends: r.Recommends, Cmd: r.Cmd}
+	sum := sha256.Sum256(p.data)
+	d := &Definition{Path: p.file, Context: contextDir, Digest: "sha256:" + hex.EncodeToString(sum[:]), Name: r.Name, Packages: r.Packages, Recommends: r.Recommends, Cmd: r.Cmd}
 	seenPkg := map[string]int{}
 	for i, pkg := range r.Packages {
 		name, _, _ := strings.Cut(pkg, "=")
