@@ -245,8 +245,8 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	cfg := v1.ConfigFile{
 		Architecture: arch, Variant: variant, OS: "linux",
 		Created: v1.Time{Time: created},
-		Config: c.opts.Config.imageConfig(cmd, labels),
-		RootFS: v1.RootFS{Type: "layers", DiffIDs: diffIDs},
+		Config:  c.opts.Config.imageConfig(cmd, labels),
+		RootFS:  v1.RootFS{Type: "layers", DiffIDs: diffIDs},
 	}
 	cfgDesc, err := writeJSONBlob(dir, types.OCIConfigJSON, cfg)
 	if err != nil {
