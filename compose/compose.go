@@ -27,6 +27,14 @@ const (
 	LabelCompose  = "org.deb2fs.compose.format"  // FormatVersion
 )
 
+// AnnotationLayerKind annotates a layer compose adds that is neither the
+// base, a package (or group) nor the configure layer: LayerKindFiles, an
+// image definition's files.
+const (
+	AnnotationLayerKind = "org.deb2fs.layer.kind"
+	LayerKindFiles      = "files"
+)
+
 // DefaultPath is the image's PATH.
 const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
@@ -218,6 +226,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 			return nil, fmt.Errorf("files layer: %w", err)
 		}
 		c.logf("files layer %s: %d entries", desc.Digest, len(c.opts.Files))
+		desc.Annotations = map[string]string{AnnotationLayerKind: LayerKindFiles}
 		layers = append(layers, desc)
 		diffIDs = append(diffIDs, diffID)
 	}

@@ -16,7 +16,10 @@ import (
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/imagefile"
+	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
+	"github.com/deb2fs/deb2fs/localdeb"
+	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -38,6 +41,33 @@ func composeDefinition(t *testing.T, d *imagefile.Definition, out string) *compo
 	s := hosttest.CacheStore(t)
 	req := resolve.Request{Install: d.Packages, Recommends: d.Recommends}
 	es := hosttest.HostSet(t, s, req)
+	if len(d.Debs) > 0 {
+		// The local packages join the host's index; what they need from
+		// the archive must be in the archive part's closure already.
+		idx, pins, err := localdeb.Add(context.Background(), s, hosttest.HostIndex(t), d.Debs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Install = append(append([]string(nil), req.Install...), pins...)
+		all, err := idx.Resolve(req, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		have := map[string]mirror.Entry{}
+		for _, e := range es {
+			have[e.Package+"_"+e.Version] = e
+		}
+		es = es[:0:0]
+		for _, e := range all {
+			if h, ok := have[e.Package+"_"+e.Version]; ok {
+				es = append(es, h)
+			} else if strings.HasPrefix(e.Filename, localdeb.FilenamePrefix) {
+				es = append(es, e)
+			} else {
+				t.Fatalf("the local packages pull in %s, not in the archive closure", e.Package)
+			}
+		}
+	}
 	img, err := compose.Compose(context.Background(), compose.Options{
 		Packages: es, Request: req, Store: s,
 		Output: compose.Output{Kind: "oci", Path: out, Tag: d.Name},
@@ -76,6 +106,13 @@ func TestExampleSite(t *testing.T) {
 		}
 	}
 	ctxDir := copyTree(t, "../examples/site")
+	buildLocalDeb(t, ctxDir)
+	def, err := os.OpenFile(filepath.Join(ctxDir, "image.yaml"), os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Fprintf(def, "debs: [site-tools_1.0_all.deb]\n")
+	def.Close()
 	d, err := imagefile.Load(filepath.Join(ctxDir, "image.yaml"))
 	if err != nil {
 		t.Fatal(err)
@@ -99,6 +136,42 @@ func TestExampleSite(t *testing.T) {
 	if got := run("dpkg-query", "-W", "-f", "${db:Status-Abbrev}", "nginx"); got != "ii " {
 		t.Errorf("nginx status %q, want ii", got)
 	}
+	if got := run("dpkg-query", "-W", "-f", "${db:Status-Abbrev}${Version}", "site-tools"); got != "ii 1.0" {
+		t.Errorf("the local package: %q, want ii 1.0", got)
+	}
+	if got := run("sh", "-c", "site-hello; cat /var/lib/site-tools/stamp"); got != "hello from site-tools\nconfigured\n" {
+		t.Errorf("the local package's program and postinst: %q", got)
+	}
+	t.Run("inspect", func(t *testing.T) {
+		cat, err := inspect.NewCatalog(hosttest.CacheStore(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		im, err := (&inspect.Opener{Catalog: cat}).Open(context.Background(), "oci:"+out+":"+d.Name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		found := false
+		for _, p := range im.Packages {
+			found = found || p.Name == "site-tools" && p.Version == "1.0"
+		}
+		if !found {
+			t.Errorf("inspect lists no site-tools 1.0 in %d packages", len(im.Packages))
+		}
+		if k := im.Layers[len(im.Layers)-1].Kind; k != inspect.KindFiles {
+			t.Errorf("last layer kind %q, want files", k)
+		}
+		if k := im.Layers[len(im.Layers)-2].Kind; k != inspect.KindConfigure {
+			t.Errorf("last but one layer kind %q, want configure", k)
+		}
+		var sbom strings.Builder
+		if err := inspect.WriteSPDX(&sbom, im, inspect.SBOMOptions{Tool: "deb2fs-test"}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(sbom.String(), "pkg:deb/debian/site-tools@1.0") {
+			t.Errorf("the SBOM does not list site-tools:\n%.2000s", sbom.String())
+		}
+	})
 	if got := run("pwd"); got != "/srv/site\n" {
 		t.Errorf("work dir %q", got)
 	}
@@ -161,5 +234,31 @@ func TestExampleSite(t *testing.T) {
 	img3 := composeDefinition(t, d2, out)
 	if img3.Manifest.Digest != img2.Manifest.Digest {
 		t.Errorf("composing again gave %s, then %s", img2.Manifest.Digest, img3.Manifest.Digest)
+	}
+}
+
+// buildLocalDeb builds site-tools_1.0_all.deb in dir with dpkg-deb: a
+// program, and a postinst leaving a stamp; it depends on nginx.
+func buildLocalDeb(t *testing.T, dir string) {
+	t.Helper()
+	root := t.TempDir()
+	for name, data := range map[string]string{
+		"DEBIAN/control": "Package: site-tools\nVersion: 1.0\nArchitecture: all\nMaintainer: deb2fs tests <tests@deb2fs.invalid>\n" +
+			"Depends: nginx\nDescription: the example site's tools\n",
+		"DEBIAN/postinst":    "#!/bin/sh\nset -e\nmkdir -p /var/lib/site-tools\necho configured > /var/lib/site-tools/stamp\n",
+		"usr/bin/site-hello": "#!/bin/sh\necho hello from site-tools\n",
+	} {
+		p := filepath.Join(root, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(data), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	os.Chmod(filepath.Join(root, "DEBIAN/control"), 0o644)
+	out, err := exec.Command("dpkg-deb", "--root-owner-group", "--build", root, filepath.Join(dir, "site-tools_1.0_all.deb")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("dpkg-deb: %v\n%s", err, out)
 	}
 }

@@ -47,7 +47,9 @@ type Definition struct {
 	// Packages are NAME or NAME=VERSION, as on the command line.
 	Packages   []string
 	Recommends bool
-	Accounts   compose.Accounts
+	// Debs are local .debs (paths in the build context).
+	Debs     []string
+	Accounts compose.Accounts
 	// Files are the files layer's entries, the context's directories
 	// expanded into their files.
 	Files  []compose.File
@@ -84,6 +86,7 @@ type raw struct {
 	Name       string   `yaml:"name"`
 	Packages   []string `yaml:"packages"`
 	Recommends bool     `yaml:"install-recommends"`
+	Debs       []string `yaml:"debs"`
 	Accounts   struct {
 		Groups []struct {
 			Name    string   `yaml:"name"`
@@ -383,6 +386,17 @@ func (p *parser) definition(r *raw, contextDir string) (*Definition, error) {
 		seenPkg[name] = i
 	}
 
+	for i, deb := range r.Debs {
+		p2, err := inContextOf(contextDir, deb)
+		if err != nil {
+			return nil, p.errAt(fmt.Sprintf("debs[%d]", i), "%v", err)
+		}
+		if fi, err := os.Stat(p2); err != nil || !fi.Mode().IsRegular() {
+			return nil, p.errAt(fmt.Sprintf("debs[%d]", i), "%s: not a regular file", deb)
+		}
+		d.Debs = append(d.Debs, p2)
+	}
+
 	// Accounts: the ids files may be owned by.
 	users := map[string][2]int{"root": {0, 0}}
 	groups := map[string]int{"root": 0}
@@ -554,6 +568,15 @@ func (p *parser) definition(r *raw, contextDir string) (*Definition, error) {
 	d.Config.Labels = r.Labels
 	d.Config.Annotations = r.Annotations
 	return d, nil
+}
+
+// inContextOf is inContext for a context directory not yet resolved.
+func inContextOf(contextDir, src string) (string, error) {
+	ctx, err := filepath.EvalSymlinks(contextDir)
+	if err != nil {
+		return "", fmt.Errorf("build context %s: %v", contextDir, err)
+	}
+	return inContext(ctx, src)
 }
 
 // inContext resolves a source path inside the build context: relative,

@@ -13,6 +13,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/imagefile"
+	"github.com/deb2fs/deb2fs/localdeb"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
@@ -150,6 +151,13 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if !quiet {
 				fmt.Fprintf(cmd.ErrOrStderr(), "compose: loaded the mirror index (%d packages) in %s\n",
 					len(idx.Packages), time.Since(start).Round(time.Millisecond))
+			}
+			if def != nil && len(def.Debs) > 0 {
+				var pins []string
+				if idx, pins, err = localdeb.Add(cmd.Context(), st, idx, def.Debs); err != nil {
+					return fmt.Errorf("compose: %w", err)
+				}
+				args = append(append([]string(nil), args...), pins...)
 			}
 			opts := compose.Options{
 				Index:           idx,
