@@ -72,7 +72,7 @@ func composeDefinition(t *testing.T, d *imagefile.Definition, out string) *compo
 		Packages: es, Request: req, Store: s,
 		Output: compose.Output{Kind: "oci", Path: out, Tag: d.Name},
 		Cmd:    d.Cmd, Config: d.Config, Accounts: d.Accounts, Files: d.Files,
-		Definition: d.Path + "@" + d.Digest, Logf: t.Logf,
+		Definition: filepath.Base(d.Path) + "@" + d.Digest, Logf: t.Logf,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ package imagefile
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	_ "embed"
 	"encoding/hex"
@@ -30,6 +31,11 @@ import (
 	"golang.org/x/text/message"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/localdeb"
+	"github.com/deb2fs/deb2fs/lockfile"
+	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // Schema is the JSON Schema of an image definition.
@@ -639,4 +645,50 @@ func octal(s string, def int64) (int64, error) {
 		return 0, fmt.Errorf("%q is not an octal mode (0644, 0755, 4755…)", s)
 	}
 	return n, nil
+}
+
+// Resolve resolves the definition's packages over idx, with its local
+// .debs converted into st and resolved together with the archive: the
+// package set compose configures, and the request it records.
+func (d *Definition) Resolve(ctx context.Context, st *store.Store, idx *mirror.Index) ([]mirror.Entry, resolve.Request, error) {
+	req := resolve.Request{Install: append([]string(nil), d.Packages...), Recommends: d.Recommends}
+	if len(d.Debs) > 0 {
+		var pins []string
+		var err error
+		if idx, pins, err = localdeb.Add(ctx, st, idx, d.Debs); err != nil {
+			return nil, req, err
+		}
+		req.Install = append(req.Install, pins...)
+	}
+	es, err := idx.Resolve(req, "")
+	if err != nil {
+		return nil, req, fmt.Errorf("%s: %w", d.Path, err)
+	}
+	return es, req, nil
+}
+
+// ResolveLocked is the package set of the definition's lock l: each
+// locked package looked up in the indexes (with the definition's local
+// .debs added to each), checked against the lock. A lock the definition
+// no longer matches is an error (lockfile.ErrStale).
+func (d *Definition) ResolveLocked(ctx context.Context, st *store.Store, l *lockfile.Lock, indexes ...*mirror.Index) ([]mirror.Entry, resolve.Request, error) {
+	req := resolve.Request{Install: l.Request.Install, Recommends: l.Request.Recommends}
+	if err := l.Check(d.Packages, d.Recommends, d.Debs); err != nil {
+		return nil, req, fmt.Errorf("%s: %w", d.Path, err)
+	}
+	var with []*mirror.Index
+	for _, ix := range indexes {
+		if ix == nil {
+			continue
+		}
+		if len(d.Debs) > 0 {
+			var err error
+			if ix, _, err = localdeb.Add(ctx, st, ix, d.Debs); err != nil {
+				return nil, req, err
+			}
+		}
+		with = append(with, ix)
+	}
+	es, err := l.Entries(with...)
+	return es, req, err
 }

@@ -11,8 +11,8 @@ import (
 	"github.com/deb2fs/deb2fs/compose"
 )
 
-// context makes a build context with a site/ tree and returns its path.
-func context(t *testing.T) string {
+// buildContext makes a build context with a site/ tree and returns its path.
+func buildContext(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
 	for name, data := range map[string]string{
@@ -73,7 +73,7 @@ annotations: {org.opencontainers.image.source: example}
 `
 
 func TestParse(t *testing.T) {
-	dir := context(t)
+	dir := buildContext(t)
 	d, err := Parse("image.yaml", dir, []byte(good))
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestParse(t *testing.T) {
 
 // Every bad definition is an error naming the file, the line and the key.
 func TestParseErrors(t *testing.T) {
-	dir := context(t)
+	dir := buildContext(t)
 	for _, c := range []struct{ name, yaml, want string }{
 		{"unknown key", "packages: [nginx]\ncommand: [x]\n", "image.yaml:2:1: command: unknown key"},
 		{"unknown nested key", "packages: [nginx]\nfiles:\n  - path: /x\n    sorce: a\n", "image.yaml:4:5: files[0].sorce: unknown key"},

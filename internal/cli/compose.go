@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -13,7 +14,6 @@ import (
 
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/imagefile"
-	"github.com/deb2fs/deb2fs/localdeb"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
@@ -28,7 +28,8 @@ func newCompose() *cobra.Command {
 		noCache, recommends, quiet          bool
 		checkState, allowState              bool
 		assemble                            string
-		definition, tagName                 string
+		definition, tagName, lockPath       string
+		locked                              bool
 		scriptTimeout                       time.Duration
 		pids                                int
 	)
@@ -80,6 +81,8 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var def *imagefile.Definition
 			switch {
+			case definition == "" && (locked || lockPath != ""):
+				return fmt.Errorf("compose: --locked and --lock are for an image definition (-f)")
 			case definition != "" && len(args) > 0:
 				return fmt.Errorf("compose: give the packages in %s or on the command line, not both", definition)
 			case definition != "":
@@ -152,16 +155,18 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "compose: loaded the mirror index (%d packages) in %s\n",
 					len(idx.Packages), time.Since(start).Round(time.Millisecond))
 			}
-			if def != nil && len(def.Debs) > 0 {
-				var pins []string
-				if idx, pins, err = localdeb.Add(cmd.Context(), st, idx, def.Debs); err != nil {
+			var set []mirror.Entry
+			req := resolve.Request{Install: args, Recommends: recommends}
+			if def != nil {
+				def.Recommends = def.Recommends || recommends
+				if set, req, err = definitionSet(cmd.Context(), st, idx, def, locked, lockPath, registry != ""); err != nil {
 					return fmt.Errorf("compose: %w", err)
 				}
-				args = append(append([]string(nil), args...), pins...)
 			}
 			opts := compose.Options{
 				Index:           idx,
-				Request:         resolve.Request{Install: args, Recommends: recommends},
+				Packages:        set,
+				Request:         req,
 				Store:           st,
 				Output:          out,
 				MountFrom:       mountFrom,
@@ -177,9 +182,8 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				AllowInstanceState: allowState,
 			}
 			if def != nil {
-				opts.Request.Recommends = recommends || def.Recommends
 				opts.Cmd, opts.Config, opts.Accounts, opts.Files = def.Cmd, def.Config, def.Accounts, def.Files
-				opts.Definition = def.Path + "@" + def.Digest
+				opts.Definition = filepath.Base(def.Path) + "@" + def.Digest
 			}
 			if cmdLine != "" {
 				opts.Cmd = []string{"/bin/sh", "-c", cmdLine}
@@ -227,6 +231,8 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.StringVar(&workDir, "work", "", "with a registry --store: the local layout directory layers are fetched into and the image is made in (default: the per-user store)")
 	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+mirror.LatestRef+") or sha256:DIGEST")
 	f.StringVarP(&definition, "file", "f", "", "an image definition (YAML, docs/imagefile.md): packages, files of its directory, accounts, runtime settings")
+	f.BoolVar(&locked, "locked", false, "with -f: compose exactly the package set of the definition's lock file (deb2fs lock), failing when it is stale or a locked layer is missing")
+	f.StringVar(&lockPath, "lock", "", "with --locked: the lock file (default: the definition's name with .lock.json)")
 	f.StringVar(&tagName, "tag", "", "the image's tag in the output (default: the definition's name, or compose-PKG-...)")
 	f.StringVarP(&output, "output", "o", "", "where the image goes: oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG] (default: the store, tagged compose-PKG-...)")
 	f.StringVar(&mountFrom, "mount-from", "", "with --output docker://REGISTRY/REPO: the repository of the same registry holding the package layers (the mirror's REGISTRY/REPO); layers are mounted from it, not uploaded (default: the repository the store's mirror index was published to, when on the same registry)")
