@@ -179,32 +179,60 @@ func TestExampleSite(t *testing.T) {
 		t.Errorf("index.html owner and mode, environment: %q", got)
 	}
 
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	port := freePort(t)
 	name := fmt.Sprintf("deb2fs-site-%d", port)
 	podman(t, append(append([]string{"run", "-d", "--name", name, "-p", fmt.Sprintf("127.0.0.1:%d:8080", port)}, podmanArgs...), id)...)
 	t.Cleanup(func() { exec.Command("podman", "rm", "-f", name).Run() })
 	want, _ := os.ReadFile(filepath.Join(ctxDir, "site/index.html"))
-	var body []byte
-	var status int
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
-		if err != nil {
-			continue
-		}
-		body, _ = io.ReadAll(resp.Body)
-		resp.Body.Close()
-		status = resp.StatusCode
-		break
-	}
-	if status != 200 || string(body) != string(want) {
+	if status, body := get(port); status != 200 || body != string(want) {
 		logs, _ := exec.Command("podman", "logs", name).CombinedOutput()
 		t.Fatalf("GET /: %d %q, want 200 %q\n%s", status, body, want, logs)
 	}
+
+	t.Run("docker", func(t *testing.T) {
+		host := fixtures.Docker(t)
+		docker := func(args ...string) string {
+			t.Helper()
+			out, err := exec.Command("docker", append([]string{"-H", host}, args...)...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("docker %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			return string(out)
+		}
+		archive := filepath.Join(t.TempDir(), "site.tar")
+		s := hosttest.CacheStore(t)
+		req := resolve.Request{Install: append(d.Packages, "site-tools=1.0")}
+		if _, err := compose.Compose(context.Background(), compose.Options{
+			Packages: img.Packages, Request: req, Store: s,
+			Output: compose.Output{Kind: "docker-archive", Path: archive, Tag: "site"},
+			Cmd:    d.Cmd, Config: d.Config, Accounts: d.Accounts, Files: d.Files,
+			Definition: filepath.Base(d.Path) + "@" + d.Digest,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		loaded := docker("load", "-i", archive)
+		ref := ""
+		for _, l := range strings.Split(loaded, "\n") {
+			if r, ok := strings.CutPrefix(l, "Loaded image: "); ok {
+				ref = strings.TrimSpace(r)
+			}
+		}
+		if ref == "" {
+			t.Fatalf("docker load printed %q", loaded)
+		}
+		t.Cleanup(func() { exec.Command("docker", "-H", host, "rmi", "-f", ref).Run() })
+		if got := docker("run", "--rm", ref, "id", "-un"); got != "site\n" {
+			t.Errorf("docker: id -un %q", got)
+		}
+		port := freePort(t)
+		name := fmt.Sprintf("deb2fs-site-docker-%d", port)
+		docker("run", "-d", "--name", name, "-p", fmt.Sprintf("127.0.0.1:%d:8080", port), ref)
+		t.Cleanup(func() { exec.Command("docker", "-H", host, "rm", "-f", name).Run() })
+		if status, body := get(port); status != 200 || body != string(want) {
+			logs, _ := exec.Command("docker", "-H", host, "logs", name).CombinedOutput()
+			t.Errorf("docker: GET /: %d %q, want 200 %q\n%s", status, body, want, logs)
+		}
+	})
 
 	// One file changed: only the files layer differs.
 	if err := os.WriteFile(filepath.Join(ctxDir, "site/index.html"), []byte("<h1>changed</h1>\n"), 0o644); err != nil {
@@ -261,4 +289,29 @@ func buildLocalDeb(t *testing.T, dir string) {
 	if err != nil {
 		t.Fatalf("dpkg-deb: %v\n%s", err, out)
 	}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// get fetches http://127.0.0.1:PORT/, retrying for 20 s while the server
+// starts; status 0 when it never answered.
+func get(port int) (int, string) {
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		resp, err := http.Get(fmt.Sprintf("http://127.0.0.1:%d/", port))
+		if err != nil {
+			continue
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(body)
+	}
+	return 0, ""
 }
