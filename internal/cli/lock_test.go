@@ -105,6 +105,16 @@ func TestLockRoundTrip(t *testing.T) {
 	if code == 0 || !strings.Contains(e, "the lock no longer matches the definition") {
 		t.Errorf("compose --locked with a changed definition: exit %d\n%s", code, e)
 	}
+	// A package no source has: an error naming it, no image.
+	write("name: app\npackages: [hello, deb2fs-no-such-package]\n")
+	outDir := filepath.Join(t.TempDir(), "out")
+	_, e, code = run(t, "compose", "-q", "--store", first, "-f", def, "-o", "oci:"+outDir+":app")
+	if code == 0 || !strings.Contains(e, "deb2fs-no-such-package") {
+		t.Errorf("compose of a package no source has: exit %d\n%s", code, e)
+	}
+	if _, err := os.Stat(outDir); err == nil {
+		t.Errorf("a failed compose made the output %s", outDir)
+	}
 	os.Remove(lockfile.PathFor(def))
 	_, e, code = run(t, "compose", "-q", "--store", first, "-f", def, "--locked")
 	if code == 0 || !strings.Contains(e, "image.lock.json") {
