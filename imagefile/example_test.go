@@ -17,6 +17,7 @@ import (
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/imagefile"
 	"github.com/deb2fs/deb2fs/inspect"
+	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/localdeb"
 	"github.com/deb2fs/deb2fs/mirror"
@@ -37,6 +38,11 @@ func podman(t *testing.T, args ...string) string {
 // composeDefinition composes a definition over the host's archive into the
 // OCI layout out, tagged with the definition's name.
 func composeDefinition(t *testing.T, d *imagefile.Definition, out string) *compose.Image {
+	return composeTo(t, d, compose.Output{Kind: "oci", Path: out, Tag: d.Name})
+}
+
+// composeTo composes a definition to an output.
+func composeTo(t *testing.T, d *imagefile.Definition, out compose.Output) *compose.Image {
 	t.Helper()
 	s := hosttest.CacheStore(t)
 	req := resolve.Request{Install: d.Packages, Recommends: d.Recommends}
@@ -70,7 +76,7 @@ func composeDefinition(t *testing.T, d *imagefile.Definition, out string) *compo
 	}
 	img, err := compose.Compose(context.Background(), compose.Options{
 		Packages: es, Request: req, Store: s,
-		Output: compose.Output{Kind: "oci", Path: out, Tag: d.Name},
+		Output: out,
 		Cmd:    d.Cmd, Config: d.Config, Accounts: d.Accounts, Files: d.Files,
 		Definition: filepath.Base(d.Path) + "@" + d.Digest, Logf: t.Logf,
 	})
@@ -234,7 +240,13 @@ func TestExampleSite(t *testing.T) {
 		}
 	})
 
-	// One file changed: only the files layer differs.
+	// One file changed: only the files layer differs, and a push
+	// uploads it and the config alone.
+	registry := inspecttest.StartRegistry(t)
+	repo := registry + "/deb2fs/site"
+	if pushed := composeTo(t, d, compose.Output{Kind: "docker", Path: repo + ":1"}); pushed.Pushed.Blobs != len(pushed.Layers)+1 {
+		t.Errorf("first push uploaded %d blobs, want %d", pushed.Pushed.Blobs, len(pushed.Layers)+1)
+	}
 	if err := os.WriteFile(filepath.Join(ctxDir, "site/index.html"), []byte("<h1>changed</h1>\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -243,6 +255,9 @@ func TestExampleSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	img2 := composeDefinition(t, d2, out)
+	if pushed := composeTo(t, d2, compose.Output{Kind: "docker", Path: repo + ":2"}); pushed.Pushed.Blobs != 2 {
+		t.Errorf("pushing the image with one file changed uploaded %d blobs, want 2 (the files layer and the config)", pushed.Pushed.Blobs)
+	}
 	if !img2.Cached {
 		t.Error("the configure layer was not taken from the cache")
 	}
