@@ -13,11 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/internal/registrytest"
+
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/imagefile"
 	"github.com/deb2fs/deb2fs/inspect"
-	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/localdeb"
 	"github.com/deb2fs/deb2fs/mirror"
@@ -242,7 +243,7 @@ func TestExampleSite(t *testing.T) {
 
 	// One file changed: only the files layer differs, and a push
 	// uploads it and the config alone.
-	registry := inspecttest.StartRegistry(t)
+	registry := registrytest.Start(t).Addr
 	repo := registry + "/deb2fs/site"
 	if pushed := composeTo(t, d, compose.Output{Kind: "docker", Path: repo + ":1"}); pushed.Pushed.Blobs != len(pushed.Layers)+1 {
 		t.Errorf("first push uploaded %d blobs, want %d", pushed.Pushed.Blobs, len(pushed.Layers)+1)
