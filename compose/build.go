@@ -191,7 +191,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 		return err == nil
 	}
 	var out []byte
-	n := 0
+	n, accounted := 0, false
 	for _, st := range order.stages(hasPreinst) {
 		t = time.Now()
 		k, err := runPreinsts(ctx, sb, st.preinst, c.versionOf("dpkg"))
@@ -200,6 +200,12 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 		}
 		n += k
 		tm.Preinst += time.Since(t)
+		if !accounted && !c.opts.Accounts.empty() {
+			if err := c.addAccounts(ctx, sb, root, c.opts.Accounts); err != nil {
+				return nil, err
+			}
+		}
+		accounted = true
 		t = time.Now()
 		o, err := runConfigure(ctx, sb, st.configure)
 		if err != nil {

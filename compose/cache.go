@@ -41,13 +41,17 @@ type cacheRecord struct {
 // cacheKey hashes every input of the configure layer: compose's and the
 // package layers' format versions, the hooks, the architecture, the base
 // layer, the package layers in order, and the SOURCE_DATE_EPOCH asked for
-// (0: derived from the layers, which the key already covers).
-func cacheKey(arch string, base v1.Hash, es []mirror.Entry, sde int64) string {
+// (0: derived from the layers, which the key already covers), and the
+// accounts, when there are any.
+func cacheKey(arch string, base v1.Hash, es []mirror.Entry, sde int64, acc Accounts) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "deb2fs compose %d layer-format %d firstboot %d arch %s base %s sde %d\n",
 		FormatVersion, convert.FormatVersion, firstboot.Version, arch, base, sde)
 	for _, e := range es {
 		fmt.Fprintf(h, "%s %s %s %s\n", e.Package, e.Version, e.Architecture, e.Layer.Digest)
+	}
+	if !acc.empty() {
+		fmt.Fprintf(h, "accounts\n%s", acc.key())
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 	"time"
@@ -24,6 +25,14 @@ const (
 	LabelPackages = "org.deb2fs.packages"        // NAME=VERSION,… in layer order
 	LabelHooks    = "org.deb2fs.firstboot.hooks" // the firstboot hooks the image carries
 	LabelCompose  = "org.deb2fs.compose.format"  // FormatVersion
+)
+
+// AnnotationLayerKind annotates a layer compose adds that is neither the
+// base, a package (or group) nor the configure layer: LayerKindFiles, an
+// image definition's files.
+const (
+	AnnotationLayerKind = "org.deb2fs.layer.kind"
+	LayerKindFiles      = "files"
 )
 
 // DefaultPath is the image's PATH.
@@ -108,11 +117,21 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		}
 		c.logf("fetched %d package layers from %s in %s", n, opts.LayersFrom, time.Since(t).Round(time.Millisecond))
 	}
+	if err := opts.Accounts.check(); err != nil {
+		return nil, fmt.Errorf("compose: %w", err)
+	}
+	if err := checkFiles(opts.Files); err != nil {
+		return nil, fmt.Errorf("compose: %w", err)
+	}
 	max := opts.MaxLayers
 	if max == 0 {
 		max = DefaultMaxLayers
 	}
-	groups, err := planGroups(c.pkgs, max-2) // base and configure layers
+	own := 2 // base and configure layers
+	if len(opts.Files) > 0 {
+		own++
+	}
+	groups, err := planGroups(c.pkgs, max-own)
 	if err != nil {
 		return nil, fmt.Errorf("compose: --max-layers %d: %w", max, err)
 	}
@@ -130,7 +149,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	c.checks.mark(base.Digest)
 	c.timings.Write += time.Since(t)
 
-	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch)
+	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch, opts.Accounts)
 	rec, cached := lookupCache(c.storeDir, key)
 	if cached && !opts.NoCache && (!opts.CheckInstanceState || rec.InstanceState != nil) {
 		if err := c.checks.check(rec.Layer, "the cached configure layer"); err != nil {
@@ -224,6 +243,22 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	layers = append(layers, rec.Layer)
 	diffIDs = append(diffIDs, rec.DiffID)
 	whats = append(whats, "the configure layer")
+	if len(c.opts.Files) > 0 {
+		var diffID v1.Hash
+		desc, err := writeBlob(c.storeDir, func(w io.Writer) (d v1.Descriptor, err error) {
+			d, diffID, err = writeFilesLayer(w, c.opts.Files, time.Unix(rec.SourceDateEpoch, 0))
+			return d, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("files layer: %w", err)
+		}
+		c.logf("files layer %s: %d entries", desc.Digest, len(c.opts.Files))
+		desc.Annotations = map[string]string{AnnotationLayerKind: LayerKindFiles}
+		c.checks.mark(desc.Digest) // written by this compose
+		layers = append(layers, desc)
+		diffIDs = append(diffIDs, diffID)
+		whats = append(whats, "the files layer")
+	}
 	t := time.Now()
 	if err := c.checkLayers(layers, whats); err != nil {
 		return nil, err
@@ -235,10 +270,16 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		}
 	}
 
-	labels := map[string]string{
+	labels := map[string]string{}
+	for k, v := range c.opts.Config.Labels {
+		labels[k] = v
+	}
+	for k, v := range map[string]string{
 		LabelPackages: packagesLabel(c.pkgs),
 		LabelHooks:    strings.Join(hookNames, ","),
 		LabelCompose:  fmt.Sprint(FormatVersion),
+	} {
+		labels[k] = v
 	}
 	if r := c.opts.recordedRequest(); r != "" {
 		labels[LabelRequest] = r
@@ -247,19 +288,17 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	cfg := v1.ConfigFile{
 		Architecture: arch, Variant: variant, OS: "linux",
 		Created: v1.Time{Time: created},
-		Config: v1.Config{
-			Env:        []string{"PATH=" + DefaultPath},
-			Entrypoint: []string{firstboot.EntrypointPath},
-			Cmd:        cmd,
-			Labels:     labels,
-		},
-		RootFS: v1.RootFS{Type: "layers", DiffIDs: diffIDs},
+		Config:  c.opts.Config.imageConfig(cmd, labels),
+		RootFS:  v1.RootFS{Type: "layers", DiffIDs: diffIDs},
 	}
 	cfgDesc, err := ob.json(types.OCIConfigJSON, cfg)
 	if err != nil {
 		return nil, err
 	}
 	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, Config: cfgDesc, Layers: layers}
+	if len(c.opts.Config.Annotations) > 0 {
+		m.Annotations = c.opts.Config.Annotations
+	}
 	mDesc, err := ob.json(types.OCIManifestSchema1, m)
 	if err != nil {
 		return nil, err

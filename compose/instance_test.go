@@ -112,7 +112,7 @@ func TestInstanceStateNginxOpenSSH(t *testing.T) {
 	if keys != 0 {
 		t.Errorf("%d ssh host key files differ, want none: the placeholders should have kept ssh-keygen from running", keys)
 	}
-	key := cacheKey(mirror.NativeArch(opts.Packages), img.Layers[0].Digest, canonicalOrder(opts.Packages), 0)
+	key := cacheKey(mirror.NativeArch(opts.Packages), img.Layers[0].Digest, canonicalOrder(opts.Packages), 0, Accounts{})
 	if log, err := os.ReadFile(strings.TrimSuffix(cachePath(s.Dir(), key), ".json") + ".log"); err != nil || !strings.Contains(string(log), "Setting up openssh-server") || strings.Contains(string(log), "Creating SSH2") {
 		t.Errorf("the postinst made host keys (or no log: %v):\n%s", err, log)
 	}

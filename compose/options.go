@@ -53,6 +53,18 @@ type Options struct {
 	MaxLayers int
 	// Cmd is the image's default command; nil means /bin/bash.
 	Cmd []string
+	// Config holds the image's other runtime settings (an image
+	// definition's environment, entrypoint, user, ports…).
+	Config Config
+	// Accounts are users and groups made before the packages are
+	// configured.
+	Accounts Accounts
+	// Files make the files layer, above the configure layer; none makes
+	// no files layer.
+	Files []File
+	// Definition names the image definition file the options came from
+	// (FILE@sha256:HEX), recorded in LabelRequest.
+	Definition string
 	// WorkDir is where the scratch root is assembled; "" means /dev/shm
 	// when it is a tmpfs, else the system's temporary directory.
 	WorkDir string
@@ -92,6 +104,25 @@ type Options struct {
 	Memory int64
 	// Logf, if set, receives progress lines.
 	Logf func(format string, args ...any)
+}
+
+// Config is what an image's config says besides its layers and command;
+// the zero value says nothing more.
+type Config struct {
+	// Env is KEY=VALUE pairs after PATH (a PATH here replaces
+	// DefaultPath).
+	Env []string
+	// Entrypoint runs after firstboot's entrypoint, with the command as
+	// its arguments.
+	Entrypoint []string
+	// WorkingDir and User are the command's directory and user.
+	WorkingDir, User string
+	// ExposedPorts are PORT/PROTO; Volumes are absolute paths.
+	ExposedPorts, Volumes []string
+	// Labels are the config's labels, beside compose's own (which win).
+	Labels map[string]string
+	// Annotations annotate the manifest.
+	Annotations map[string]string
 }
 
 // Output is an image destination.

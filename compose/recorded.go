@@ -22,6 +22,10 @@ type RecordedRequest struct {
 	SourceDateEpoch int64 `json:"sourceDateEpoch,omitempty"`
 	// Cmd is the command asked for; nil means the default.
 	Cmd []string `json:"cmd,omitempty"`
+	// Definition, for an image composed from an image definition file, is
+	// FILE@sha256:HEX: its files, accounts and settings are not recorded
+	// here, so `deb2fs update` asks for the file.
+	Definition string `json:"definition,omitempty"`
 }
 
 // recordedRequest returns the LabelRequest value for these options, or ""
@@ -40,6 +44,7 @@ func (o Options) recordedRequest() string {
 		Recommends:      o.Request.Recommends,
 		SourceDateEpoch: o.SourceDateEpoch,
 		Cmd:             o.Cmd,
+		Definition:      o.Definition,
 	}
 	if o.MaxLayers != 0 && o.MaxLayers != DefaultMaxLayers {
 		r.MaxLayers = o.MaxLayers

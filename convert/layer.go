@@ -186,4 +186,21 @@ type converter struct {
 	confMD5  map[string]string // conffile path → md5 of its content
 	emitted  map[string]byte   // layer path → tar type flag of the entry written
 	haveData bool
+
+	controlOnly bool // ReadControl: stop before the data member
+}
+
+// ReadControl reads a .deb's control paragraph, checked as Convert checks
+// it (dpkg's rules for names, versions, relationship fields), without
+// reading its data member.
+func ReadControl(ctx context.Context, r io.Reader) (dpkg.Paragraph, error) {
+	ar, err := newArReader(r)
+	if err != nil {
+		return dpkg.Paragraph{}, err
+	}
+	c := &converter{ctx: ctx, controlOnly: true}
+	if err := c.readMembers(ar); err != nil {
+		return dpkg.Paragraph{}, err
+	}
+	return c.control, nil
 }

@@ -59,6 +59,9 @@ func (c *converter) readMembers(ar *arReader) error {
 			if !haveControl {
 				return fmt.Errorf("member %s comes before the control member", m.Name)
 			}
+			if c.controlOnly {
+				return nil
+			}
 			if err := c.readData(ar, m.Name); err != nil {
 				return fmt.Errorf("%s: %w", m.Name, ar.cause(err))
 			}

@@ -18,8 +18,9 @@ const (
 	annArchitecture = "org.deb2fs.architecture"
 	annSource       = "org.deb2fs.source"
 	annDebSHA256    = "org.deb2fs.deb.sha256"
-	annGroup        = "org.deb2fs.group"    // a group layer's name
-	annGroupMembers = "org.deb2fs.packages" // a group layer's NAME=VERSION,…
+	annGroup        = "org.deb2fs.group"      // a group layer's name
+	annGroupMembers = "org.deb2fs.packages"   // a group layer's NAME=VERSION,…
+	annLayerKind    = "org.deb2fs.layer.kind" // compose.AnnotationLayerKind
 	// annGroupDetail, if a group layer has it, is a JSON array of its
 	// members with every field (proposed to compose; read when present).
 	annGroupDetail = "org.deb2fs.group.members"
@@ -42,7 +43,8 @@ const (
 	KindBase      = "base"      // compose's base layer (first, unannotated)
 	KindPackage   = "package"   // one package's own layer
 	KindGroup     = "group"     // several packages merged into one layer
-	KindConfigure = "configure" // compose's configure layer (last, unannotated)
+	KindConfigure = "configure" // compose's configure layer (the last unannotated)
+	KindFiles     = "files"     // an image definition's files (annotated org.deb2fs.layer.kind=files)
 	KindOther     = "other"     // anything else
 )
 
@@ -112,6 +114,10 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 	im.Hooks = splitList(cfg.Config.Labels[LabelHooks])
 	native := debianArch(cfg.Architecture, cfg.Variant)
 	seen := map[string]bool{} // NAME=VERSION found in layers
+	configure := len(m.Layers) - 1
+	for configure > 0 && m.Layers[configure].Annotations[annLayerKind] != "" {
+		configure--
+	}
 	for i, d := range m.Layers {
 		l := Layer{Digest: d.Digest, Size: d.Size, MediaType: string(d.MediaType), Kind: KindOther}
 		a := d.Annotations
@@ -142,9 +148,11 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 				im.Packages = append(im.Packages, p)
 				seen[nv] = true
 			}
+		case a[annLayerKind] == KindFiles:
+			l.Kind = KindFiles
 		case im.Composed && i == 0:
 			l.Kind = KindBase
-		case im.Composed && i == len(m.Layers)-1:
+		case im.Composed && i == configure:
 			l.Kind = KindConfigure
 		}
 		im.Layers = append(im.Layers, l)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/internal/registrytest"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -20,7 +22,7 @@ import (
 // of a repository asks for the tag list, and neither ever asks for a
 // layer blob (GET or HEAD).
 func TestInspectRegistry(t *testing.T) {
-	reg := inspecttest.StartRegistry(t)
+	reg := registrytest.Start(t).Addr
 	ts := newTestSet(t)
 	// The test set's image lost its layer blobs; build the images to push
 	// into a layout that keeps them.
@@ -43,7 +45,7 @@ func TestInspectRegistry(t *testing.T) {
 			layers[h.String()] = true
 		}
 	}
-	proxy := inspecttest.NewCountingProxy(t, reg)
+	proxy := registrytest.NewCountingProxy(t, reg)
 	cat, err := inspect.NewCatalog(ts.st)
 	if err != nil {
 		t.Fatal(err)

@@ -122,6 +122,8 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 		req, res.RequestFrom = *opts.Request, "given"
 	case err != nil:
 		return nil, err
+	case r != nil && r.Definition != "":
+		return nil, fmt.Errorf("update: %s was composed from the image definition %s, whose files, accounts and settings the image does not record: run deb2fs compose -f with it again", opts.Ref, r.Definition)
 	case r != nil:
 		req, res.RequestFrom = *r, "label"
 	default:

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/internal/registrytest"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -108,8 +110,8 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 	}
 
 	// Push the old image, then the new one over it, counting uploads.
-	reg := inspecttest.StartRegistry(t)
-	proxy := inspecttest.NewCountingProxy(t, reg)
+	reg := registrytest.Start(t).Addr
+	proxy := registrytest.NewCountingProxy(t, reg)
 	ref, _ := name.ParseReference(proxy.Addr + "/apps/hello:latest")
 	if err := remote.Write(ref, oldImg); err != nil {
 		t.Fatal(err)

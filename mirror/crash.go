@@ -1,3 +1,5 @@
+//go:build deb2fs_crash
+
 package mirror
 
 import (
@@ -9,20 +11,15 @@ import (
 	"github.com/deb2fs/deb2fs/convert"
 )
 
-// crashAt names a point where the process kills itself with SIGKILL, read
-// from DEB2FS_MIRROR_CRASH_AT. Only the crash tests set it: they kill a
-// real mirror process at points too brief to hit from outside (inside a
-// conversion, between writing the index blob and publishing it) and check
-// that the store stays consistent and the next run finishes the job.
+// Crash injection, compiled only into test binaries of deb2fs (go build
+// -tags deb2fs_crash; crashpoints.go has the points, nocrash.go the
+// release build's no-ops). crashAt names a point where the process kills
+// itself with SIGKILL, read from DEB2FS_MIRROR_CRASH_AT: the crash tests
+// kill a real mirror process at points too brief to hit from outside
+// (inside a conversion, between writing the index blob and publishing it)
+// and check that the store stays consistent and the next run finishes the
+// job.
 var crashAt = os.Getenv("DEB2FS_MIRROR_CRASH_AT")
-
-// Crash points.
-const (
-	crashConvertWrite = "convert-write" // a layer half written to its temporary file
-	crashConverted    = "converted"     // the first layer stored, the rest not
-	crashPublishBlob  = "publish-blob"  // the index blob and manifest written, index.json not yet
-	crashPublishLocal = "publish-local" // published to the registry, nothing yet in the work store
-)
 
 // crash kills the process if point is the configured crash point.
 func crash(point string) {
@@ -30,6 +27,15 @@ func crash(point string) {
 		syscall.Kill(os.Getpid(), syscall.SIGKILL)
 		select {}
 	}
+}
+
+// crashSinkOf is the sink conversions write to: the store, with a kill in
+// the middle of writing a layer at crashConvertWrite.
+func crashSinkOf(st convert.Sink) convert.Sink {
+	if crashAt == crashConvertWrite {
+		return crashSink{st}
+	}
+	return st
 }
 
 // crashSink is the store with a kill in the middle of writing a layer.

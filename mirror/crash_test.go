@@ -21,7 +21,8 @@ var (
 	binErr  error
 )
 
-// deb2fsBinary builds cmd/deb2fs once per test process.
+// deb2fsBinary builds cmd/deb2fs once per test process, with the crash
+// points compiled in (-tags deb2fs_crash).
 func deb2fsBinary(t *testing.T) string {
 	t.Helper()
 	binOnce.Do(func() {
@@ -31,7 +32,7 @@ func deb2fsBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "deb2fs")
-		out, err := exec.Command("go", "build", "-o", binPath, "../cmd/deb2fs").CombinedOutput()
+		out, err := exec.Command("go", "build", "-tags", "deb2fs_crash", "-o", binPath, "../cmd/deb2fs").CombinedOutput()
 		if err != nil {
 			binErr = errors.New("go build ../cmd/deb2fs: " + err.Error() + ": " + string(out))
 		}
@@ -204,4 +205,23 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(binPath))
 	}
 	os.Exit(code)
+}
+
+// The deb2fs users run has no crash points: built without the tag, a
+// mirror run told to crash publishes as usual.
+func TestReleaseBuildIgnoresCrashPoints(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the deb2fs binary")
+	}
+	bin := filepath.Join(t.TempDir(), "deb2fs")
+	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/deb2fs").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	a := newTestArchive(t)
+	a.publish(basePkgs, suiteOpts{})
+	cmd := a.mirrorCmd(t, filepath.Join(t.TempDir(), "store"), crashPublishBlob)
+	cmd.Path, cmd.Args[0] = bin, bin
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("a release build with DEB2FS_MIRROR_CRASH_AT=%s: %v\n%s", crashPublishBlob, err, out)
+	}
 }

@@ -156,10 +156,7 @@ func (r *runner) pipeline(ctx context.Context, need []*archive.Package) ([]outco
 // removes the .deb.
 func (r *runner) convert(ctx context.Context, p *archive.Package, path string) outcome {
 	defer os.Remove(path)
-	var sink convert.Sink = r.st
-	if crashAt == crashConvertWrite {
-		sink = crashSink{r.st}
-	}
+	sink := crashSinkOf(r.st)
 	res := convert.Batch(ctx, []convert.Job{{Path: path, DebSHA256: p.SHA256}}, sink, convert.BatchOptions{
 		Options: convert.Options{Compression: r.o.Compression, XZ: r.o.XZ, MaxExpandedSize: r.o.MaxExpandedSize},
 		Jobs:    1,

@@ -175,11 +175,7 @@ func TestRealMirrorRegistry(t *testing.T) {
 	if err != nil || !warm.UpToDate || warm.Duration > 2*time.Second {
 		t.Errorf("warm rerun from an empty work store: %v %+v", err, warm)
 	}
-	reg.stop()
-	if out, err := exec.Command("docker-registry", "garbage-collect", reg.config).CombinedOutput(); err != nil {
-		t.Fatalf("garbage-collect: %v\n%s", err, out)
-	}
-	reg.start()
+	reg.GarbageCollect(t)
 	ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
 	if err != nil {
 		t.Fatal(err)
@@ -198,7 +194,7 @@ func TestRealMirrorRegistry(t *testing.T) {
 		}
 	}
 	if _, err := exec.LookPath("skopeo"); err == nil {
-		ref := "docker://" + reg.addr + "/deb2fs/mirror:" + Tag("openssh-server", find(ix, "openssh-server").Version, find(ix, "openssh-server").Architecture)
+		ref := "docker://" + reg.Addr + "/deb2fs/mirror:" + Tag("openssh-server", find(ix, "openssh-server").Version, find(ix, "openssh-server").Architecture)
 		if out, err := exec.Command("skopeo", "inspect", "--tls-verify=false", ref).CombinedOutput(); err != nil {
 			t.Errorf("skopeo inspect %s: %v\n%s", ref, err, out)
 		}

@@ -3,7 +3,6 @@ package mirror
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -14,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/internal/registrytest"
+
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/static"
 	"github.com/google/go-containerregistry/pkg/v1/types"
@@ -21,83 +22,14 @@ import (
 	"github.com/deb2fs/deb2fs/store"
 )
 
-// testRegistry is a Distribution registry (Debian's docker-registry)
-// started by the test on 127.0.0.1 with its own configuration.
-type testRegistry struct {
-	t      *testing.T
-	addr   string
-	config string
-	cmd    *exec.Cmd
-}
+// testRegistry is a registry started by the test (registrytest).
+type testRegistry struct{ *registrytest.Registry }
 
-func startRegistry(t *testing.T) *testRegistry {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Skip("docker-registry is not installed (scripts/install-deps.sh installs it)")
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf(`version: 0.1
-log:
-  level: error
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: %s
-  delete:
-    enabled: true
-http:
-  addr: %s
-  secret: deb2fs-test
-`, filepath.Join(dir, "data"), addr)), 0o644)
-	r := &testRegistry{t: t, addr: addr, config: cfg}
-	_ = bin
-	r.start()
-	t.Cleanup(r.stop)
-	return r
-}
-
-func (r *testRegistry) start() {
-	r.t.Helper()
-	r.cmd = exec.Command("docker-registry", "serve", r.config)
-	r.cmd.Stdout, r.cmd.Stderr = io.Discard, io.Discard
-	if err := r.cmd.Start(); err != nil {
-		r.t.Fatal(err)
-	}
-	for i := 0; ; i++ {
-		resp, err := http.Get("http://" + r.addr + "/v2/")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if i > 100 {
-			r.t.Fatalf("registry on %s not ready: %v", r.addr, err)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (r *testRegistry) stop() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		r.cmd.Process.Kill()
-		r.cmd.Wait()
-		r.cmd = nil
-	}
-}
+func startRegistry(t *testing.T) *testRegistry { return &testRegistry{registrytest.Start(t)} }
 
 func (r *testRegistry) remote(t *testing.T) *Remote {
 	t.Helper()
-	rm, err := NewRemote(r.addr + "/deb2fs/mirror")
+	rm, err := NewRemote(r.Addr + "/deb2fs/mirror")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,12 +162,8 @@ func TestRegistryMirror(t *testing.T) {
 		t.Fatal(err)
 	}
 	strayDigest, _ := stray.Digest()
-	reg.stop()
-	if out, err := exec.Command("docker-registry", "garbage-collect", reg.config).CombinedOutput(); err != nil {
-		t.Fatalf("garbage-collect: %v\n%s", err, out)
-	}
-	reg.start()
-	if resp, err := http.Head("http://" + reg.addr + "/v2/deb2fs/mirror/blobs/" + strayDigest.String()); err != nil || resp.StatusCode != http.StatusNotFound {
+	reg.GarbageCollect(t)
+	if resp, err := http.Head("http://" + reg.Addr + "/v2/deb2fs/mirror/blobs/" + strayDigest.String()); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the unreferenced blob survived garbage collection: %v %v", err, resp.Status)
 	}
 	for _, ref := range []string{LatestRef, DatedRef(first.Created)} {
@@ -245,7 +173,7 @@ func TestRegistryMirror(t *testing.T) {
 		}
 		for _, e := range ix.Packages {
 			for _, d := range []string{"blobs/" + e.Layer.Digest.String(), "manifests/" + e.Layer.Manifest.String()} {
-				req, _ := http.NewRequest(http.MethodHead, "http://"+reg.addr+"/v2/deb2fs/mirror/"+d, nil)
+				req, _ := http.NewRequest(http.MethodHead, "http://"+reg.Addr+"/v2/deb2fs/mirror/"+d, nil)
 				req.Header.Set("Accept", "application/vnd.oci.image.manifest.v1+json")
 				resp, err := http.DefaultClient.Do(req)
 				if err != nil || resp.StatusCode != http.StatusOK {
@@ -267,7 +195,7 @@ func TestRegistryMirror(t *testing.T) {
 	}
 
 	if _, err := exec.LookPath("skopeo"); err == nil {
-		out, err := exec.Command("skopeo", "inspect", "--tls-verify=false", "docker://"+reg.addr+"/deb2fs/mirror:"+Tag("hello", "2.11-1", "amd64")).CombinedOutput()
+		out, err := exec.Command("skopeo", "inspect", "--tls-verify=false", "docker://"+reg.Addr+"/deb2fs/mirror:"+Tag("hello", "2.11-1", "amd64")).CombinedOutput()
 		if err != nil || !strings.Contains(string(out), `"org.deb2fs.package": "hello"`) {
 			t.Errorf("skopeo inspect: %v\n%s", err, out)
 		}
@@ -340,7 +268,7 @@ func TestRegistryShardProcesses(t *testing.T) {
 	pkgs := shardPkgs()
 	a := newTestArchive(t)
 	a.publish(pkgs, suiteOpts{})
-	repo := reg.addr + "/deb2fs/procs"
+	repo := reg.Addr + "/deb2fs/procs"
 	cmd := func(extra ...string) *exec.Cmd {
 		args := append([]string{"mirror", "--store", repo, "--work", filepath.Join(t.TempDir(), "work"),
 			"--archive", a.srv.URL, "--suite", "testing", "--arch", "amd64", "--keyring", a.keyring, "--all", "--json"}, extra...)
@@ -464,7 +392,7 @@ func TestRegistryCrashLocalCopy(t *testing.T) {
 		t.Run(point, func(t *testing.T) {
 			a := newTestArchive(t)
 			a.publish(basePkgs, suiteOpts{})
-			repo := reg.addr + "/deb2fs/crash-" + point
+			repo := reg.Addr + "/deb2fs/crash-" + point
 			rm, err := NewRemote(repo)
 			if err != nil {
 				t.Fatal(err)

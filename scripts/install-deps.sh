@@ -8,7 +8,7 @@ PACKAGES="
 ca-certificates curl git make gcc bc
 dpkg-dev xz-utils zstd gzip bzip2 tar
 podman runc uidmap slirp4netns fuse-overlayfs
-skopeo umoci docker-registry
+skopeo umoci docker-registry docker.io
 mmdebstrap
 openssh-client
 "

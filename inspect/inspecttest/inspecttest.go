@@ -8,15 +8,9 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -203,72 +197,4 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// StartRegistry starts a Distribution registry (Debian's docker-registry)
-// on 127.0.0.1 with its storage in a temporary directory and returns its
-// host:port; it is stopped when the test ends.
-func StartRegistry(t testing.TB) string {
-	t.Helper()
-	bin, err := exec.LookPath("docker-registry")
-	if err != nil {
-		t.Skip("docker-registry is not installed (scripts/install-deps.sh installs it)")
-	}
-	dir := t.TempDir()
-	addr := fmt.Sprintf("127.0.0.1:%d", FreePort(t))
-	cfg := filepath.Join(dir, "config.yml")
-	os.WriteFile(cfg, []byte(fmt.Sprintf("version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: %s\n  secret: deb2fs-test\n", filepath.Join(dir, "data"), addr)), 0o644)
-	cmd := exec.Command(bin, "serve", cfg)
-	logf, _ := os.Create(filepath.Join(dir, "registry.log"))
-	cmd.Stdout, cmd.Stderr = logf, logf
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait(); logf.Close() })
-	for i := 0; i < 100; i++ {
-		if resp, err := http.Get("http://" + addr + "/v2/"); err == nil {
-			resp.Body.Close()
-			return addr
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	log, _ := os.ReadFile(filepath.Join(dir, "registry.log"))
-	t.Fatalf("docker-registry did not start on %s:\n%s", addr, log)
-	return ""
-}
-
-// CountingProxy forwards to the registry at addr and records every
-// request as "METHOD PATH".
-type CountingProxy struct {
-	mu   sync.Mutex
-	reqs []string
-	// Addr is the proxy's host:port.
-	Addr string
-}
-
-// NewCountingProxy starts a proxy to the registry at addr, stopped when
-// the test ends.
-func NewCountingProxy(t testing.TB, addr string) *CountingProxy {
-	t.Helper()
-	u, _ := url.Parse("http://" + addr)
-	rp := httputil.NewSingleHostReverseProxy(u)
-	c := &CountingProxy{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		c.mu.Lock()
-		c.reqs = append(c.reqs, r.Method+" "+r.URL.RequestURI())
-		c.mu.Unlock()
-		rp.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	c.Addr = strings.TrimPrefix(srv.URL, "http://")
-	return c
-}
-
-// Requests returns and forgets the requests seen so far.
-func (c *CountingProxy) Requests() []string {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := c.reqs
-	c.reqs = nil
-	return out
 }

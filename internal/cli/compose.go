@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/imagefile"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
@@ -26,11 +28,13 @@ func newCompose() *cobra.Command {
 		noCache, recommends, quiet          bool
 		checkState, allowState              bool
 		assemble                            string
+		definition, tagName, lockPath       string
+		locked                              bool
 		scriptTimeout                       time.Duration
 		pids                                int
 	)
 	cmd := &cobra.Command{
-		Use:   "compose [--store DIR] [--index REF] [--output oci:DIR[:TAG]|docker-archive:FILE[:TAG]|docker://REGISTRY/REPO[:TAG]] PKG[=VERSION]...",
+		Use:   "compose [--store DIR] [--index REF] [--output oci:DIR[:TAG]|docker-archive:FILE[:TAG]|docker://REGISTRY/REPO[:TAG]] PKG[=VERSION]... | -f image.yaml",
 		Short: "Compose a runnable OCI image from the mirrored package layers",
 		Long: `Resolve PKG... over the mirror index as apt-get install
 --no-install-recommends would, and build an image: a base layer, the package
@@ -66,9 +70,30 @@ past it, with limits: each step (the preinst run, dpkg --configure
 --pending) is killed with every process it started after --script-timeout,
 and at most --pids processes run at once.
 
+With -f image.yaml the packages come from an image definition, with the
+files of its directory (a layer above the configure layer), accounts made
+before configuring, and the image's environment, entrypoint, command,
+work-dir, user, ports, volumes, labels and annotations (docs/imagefile.md);
+its name tags the image unless --tag or --output says otherwise.
+
 Prints the image reference and manifest digest; the step times go to stderr.`,
-		Args: cobra.MinimumNArgs(1),
+		Args: cobra.ArbitraryArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			var def *imagefile.Definition
+			switch {
+			case definition == "" && (locked || lockPath != ""):
+				return fmt.Errorf("compose: --locked and --lock are for an image definition (-f)")
+			case definition != "" && len(args) > 0:
+				return fmt.Errorf("compose: give the packages in %s or on the command line, not both", definition)
+			case definition != "":
+				var err error
+				if def, err = imagefile.Load(definition); err != nil {
+					return fmt.Errorf("compose: %w", err)
+				}
+				args = def.Packages
+			case len(args) == 0:
+				return fmt.Errorf("compose: name the packages, or an image definition with -f")
+			}
 			// A registry --store: the index is read from it, its layers are
 			// fetched into the local --work store as needed.
 			var registry string
@@ -84,6 +109,15 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			out, err := compose.ParseOutput(output)
 			if err != nil {
 				return err
+			}
+			if tagName != "" {
+				if out.Tag != "" && out.Tag != tagName {
+					return fmt.Errorf("compose: --tag %s and --output %s name two tags", tagName, output)
+				}
+				out.Tag = tagName
+			}
+			if def != nil && out.Tag == "" && out.Kind != "docker" {
+				out.Tag = def.Name
 			}
 			layersFrom := registry
 			if layersFrom == "" {
@@ -121,9 +155,18 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "compose: loaded the mirror index (%d packages) in %s\n",
 					len(idx.Packages), time.Since(start).Round(time.Millisecond))
 			}
+			var set []mirror.Entry
+			req := resolve.Request{Install: args, Recommends: recommends}
+			if def != nil {
+				def.Recommends = def.Recommends || recommends
+				if set, req, err = definitionSet(cmd.Context(), st, idx, def, locked, lockPath, registry != ""); err != nil {
+					return fmt.Errorf("compose: %w", err)
+				}
+			}
 			opts := compose.Options{
 				Index:           idx,
-				Request:         resolve.Request{Install: args, Recommends: recommends},
+				Packages:        set,
+				Request:         req,
 				Store:           st,
 				Output:          out,
 				MountFrom:       mountFrom,
@@ -137,6 +180,10 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 
 				CheckInstanceState: checkState || allowState,
 				AllowInstanceState: allowState,
+			}
+			if def != nil {
+				opts.Cmd, opts.Config, opts.Accounts, opts.Files = def.Cmd, def.Config, def.Accounts, def.Files
+				opts.Definition = filepath.Base(def.Path) + "@" + def.Digest
 			}
 			if cmdLine != "" {
 				opts.Cmd = []string{"/bin/sh", "-c", cmdLine}
@@ -183,6 +230,10 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.StringVar(&storeDir, "store", "", "layer store: an OCI image layout directory (default: the per-user store), or a registry mirror REGISTRY/REPO whose layers are fetched into --work as needed")
 	f.StringVar(&workDir, "work", "", "with a registry --store: the local layout directory layers are fetched into and the image is made in (default: the per-user store)")
 	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+mirror.LatestRef+") or sha256:DIGEST")
+	f.StringVarP(&definition, "file", "f", "", "an image definition (YAML, docs/imagefile.md): packages, files of its directory, accounts, runtime settings")
+	f.BoolVar(&locked, "locked", false, "with -f: compose exactly the package set of the definition's lock file (deb2fs lock), failing when it is stale or a locked layer is missing")
+	f.StringVar(&lockPath, "lock", "", "with --locked: the lock file (default: the definition's name with .lock.json)")
+	f.StringVar(&tagName, "tag", "", "the image's tag in the output (default: the definition's name, or compose-PKG-...)")
 	f.StringVarP(&output, "output", "o", "", "where the image goes: oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG] (default: the store, tagged compose-PKG-...)")
 	f.StringVar(&mountFrom, "mount-from", "", "with --output docker://REGISTRY/REPO: the repository of the same registry holding the package layers (the mirror's REGISTRY/REPO); layers are mounted from it, not uploaded (default: the repository the store's mirror index was published to, when on the same registry)")
 	f.IntVar(&maxLayers, "max-layers", compose.DefaultMaxLayers, "layer budget of the image")

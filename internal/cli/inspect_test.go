@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/internal/registrytest"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
@@ -119,7 +121,7 @@ func TestWhichAndDiffCommands(t *testing.T) {
 // TestWhichRegistry: which over every tag of a registry repository, and
 // an SBOM of a registry image; neither fetches a layer.
 func TestWhichRegistry(t *testing.T) {
-	reg := inspecttest.StartRegistry(t)
+	reg := registrytest.Start(t).Addr
 	dir := filepath.Join(t.TempDir(), "store")
 	st, err := store.Open(dir)
 	if err != nil {
@@ -133,7 +135,7 @@ func TestWhichRegistry(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	proxy := inspecttest.NewCountingProxy(t, reg)
+	proxy := registrytest.NewCountingProxy(t, reg)
 	out, errOut, code := run(t, "which", "--store", filepath.Join(t.TempDir(), "none"), "--registry", proxy.Addr+"/apps/edge", "libedge1>=2.0")
 	if code == 0 {
 		t.Errorf("--store and --registry together accepted")

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/internal/registrytest"
+
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -109,7 +111,7 @@ func TestComposeFromRegistryMirror(t *testing.T) {
 // registry's address, the store's directory, the store and the entries.
 func registryMirror(t *testing.T) (string, string, *store.Store, []mirror.Entry) {
 	t.Helper()
-	reg := inspecttest.StartRegistry(t)
+	reg := registrytest.Start(t).Addr
 	cache := hosttest.CacheStore(t)
 	es := hosttest.HostSet(t, cache, resolve.Request{Install: []string{"hello"}})
 	ix := &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}

@@ -32,7 +32,7 @@ func New() *cobra.Command {
 			return nil
 		},
 	}
-	root.AddCommand(newVersion(), newConvert(), newMirror(), newCompose(), newInspect(), newWhich(), newDiff(), newUpdate(), newVerify())
+	root.AddCommand(newVersion(), newConvert(), newMirror(), newCompose(), newLock(), newInspect(), newWhich(), newDiff(), newUpdate(), newVerify())
 	return root
 }
 
