@@ -13,26 +13,11 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/dpkg"
 	"github.com/deb2fs/deb2fs/firstboot"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/sandbox"
-)
-
-// Label keys of composed images.
-const (
-	LabelPackages = "org.deb2fs.packages"        // NAME=VERSION,… in layer order
-	LabelHooks    = "org.deb2fs.firstboot.hooks" // the firstboot hooks the image carries
-	LabelCompose  = "org.deb2fs.compose.format"  // FormatVersion
-)
-
-// AnnotationLayerKind annotates a layer compose adds that is neither the
-// base, a package (or group) nor the configure layer: LayerKindFiles, an
-// image definition's files.
-const (
-	AnnotationLayerKind = "org.deb2fs.layer.kind"
-	LayerKindFiles      = "files"
 )
 
 // DefaultPath is the image's PATH.
@@ -253,7 +238,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 			return nil, fmt.Errorf("files layer: %w", err)
 		}
 		c.logf("files layer %s: %d entries", desc.Digest, len(c.opts.Files))
-		desc.Annotations = map[string]string{AnnotationLayerKind: LayerKindFiles}
+		desc.Annotations = map[string]string{imagespec.AnnotationLayerKind: imagespec.LayerKindFiles}
 		c.checks.mark(desc.Digest) // written by this compose
 		layers = append(layers, desc)
 		diffIDs = append(diffIDs, diffID)
@@ -275,14 +260,14 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		labels[k] = v
 	}
 	for k, v := range map[string]string{
-		LabelPackages: packagesLabel(c.pkgs),
-		LabelHooks:    strings.Join(hookNames, ","),
-		LabelCompose:  fmt.Sprint(FormatVersion),
+		imagespec.LabelPackages: packagesLabel(c.pkgs),
+		imagespec.LabelHooks:    strings.Join(hookNames, ","),
+		imagespec.LabelCompose:  fmt.Sprint(FormatVersion),
 	} {
 		labels[k] = v
 	}
 	if r := c.opts.recordedRequest(); r != "" {
-		labels[LabelRequest] = r
+		labels[imagespec.LabelRequest] = r
 	}
 	created := time.Unix(rec.SourceDateEpoch, 0).UTC()
 	cfg := v1.ConfigFile{
@@ -337,11 +322,11 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 // name when empty) and the .deb's SHA256.
 func packageAnnotations(e mirror.Entry) map[string]string {
 	a := map[string]string{
-		convert.AnnotationPackage: e.Package, convert.AnnotationVersion: e.Version,
-		convert.AnnotationArchitecture: e.Architecture, convert.AnnotationSource: sourceOf(e),
+		imagespec.AnnotationPackage: e.Package, imagespec.AnnotationVersion: e.Version,
+		imagespec.AnnotationArchitecture: e.Architecture, imagespec.AnnotationSource: sourceOf(e),
 	}
 	if e.DebSHA256 != "" {
-		a[convert.AnnotationDebSHA256] = e.DebSHA256
+		a[imagespec.AnnotationDebSHA256] = e.DebSHA256
 	}
 	return a
 }

@@ -20,6 +20,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -171,7 +172,7 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 	t.Run("no-private-keys", func(t *testing.T) {
 		for _, l := range img.Layers {
 			for _, hit := range secretsIn(t, blobPath(out, l.Digest), l) {
-				t.Errorf("layer %s (%s): %s", l.Digest, l.Annotations["org.deb2fs.package"], hit)
+				t.Errorf("layer %s (%s): %s", l.Digest, l.Annotations[imagespec.AnnotationPackage], hit)
 			}
 		}
 	})

@@ -13,19 +13,11 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/mirror"
 )
 
-// Annotations of a group layer.
-const (
-	AnnotationGroup         = "org.deb2fs.group"    // the group's name
-	AnnotationGroupPackages = "org.deb2fs.packages" // NAME=VERSION,… of its members
-	// AnnotationGroupMembers is a JSON array of the members: package,
-	// version, architecture, source, debSHA256.
-	AnnotationGroupMembers = "org.deb2fs.group.members"
-)
-
-// groupMember is one entry of AnnotationGroupMembers.
+// groupMember is one entry of imagespec.AnnotationGroupMembers.
 type groupMember struct {
 	Package      string `json:"package"`
 	Version      string `json:"version"`
@@ -147,7 +139,7 @@ func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.De
 	if err != nil {
 		return v1.Descriptor{}, v1.Hash{}, err
 	}
-	ann := map[string]string{AnnotationGroup: g.name, AnnotationGroupPackages: strings.Join(names, ","), AnnotationGroupMembers: string(detail)}
+	ann := map[string]string{imagespec.AnnotationGroup: g.name, imagespec.AnnotationGroupPackages: strings.Join(names, ","), imagespec.AnnotationGroupMembers: string(detail)}
 	rec := filepath.Join(storeDir, "deb2fs", "compose", "groups", key+".json")
 	var r groupRecord
 	if data, err := os.ReadFile(rec); err == nil && json.Unmarshal(data, &r) == nil && haveBlob(storeDir, r.Layer.Digest, r.Layer.Size) {

@@ -3,12 +3,12 @@ package compose
 import (
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/imageref"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
@@ -63,7 +63,7 @@ type Options struct {
 	// no files layer.
 	Files []File
 	// Definition names the image definition file the options came from
-	// (FILE@sha256:HEX), recorded in LabelRequest.
+	// (FILE@sha256:HEX), recorded in imagespec.LabelRequest.
 	Definition string
 	// WorkDir is where the scratch root is assembled; "" means /dev/shm
 	// when it is a tmpfs, else the system's temporary directory.
@@ -83,10 +83,10 @@ type Options struct {
 	// AllowInstanceState makes unknown per-instance state a warning (in
 	// Image.InstanceState and the log) instead of an error.
 	AllowInstanceState bool
-	// Recorded, if set, is recorded in the image's LabelRequest instead of
-	// the request derived from Request and the options: `deb2fs update
-	// --only` resolves a request with pins but records the user's.
-	Recorded *RecordedRequest
+	// Recorded, if set, is recorded in the image's imagespec.LabelRequest
+	// instead of the request derived from Request and the options: `deb2fs
+	// update --only` resolves a request with pins but records the user's.
+	Recorded *imagespec.RecordedRequest
 	// LayersFrom, if set, is a registry repository (REGISTRY/REPO, a
 	// registry-backed mirror) from which the package layers the store
 	// lacks are fetched into it, each checked against its digest.
@@ -142,24 +142,25 @@ type Output struct {
 	Tag string
 }
 
-// ParseOutput parses --output: oci:DIR[:TAG], docker-archive:FILE[:TAG],
-// docker://REGISTRY/REPO[:TAG], or "" for the store.
+// ParseOutput parses --output as imageref does: oci:DIR[:TAG],
+// docker-archive:FILE[:TAG], a registry reference (docker://REF, or
+// REGISTRY/REPO[:TAG] whose REGISTRY has a '.' or a ':' or is localhost),
+// or "" for the store.
 func ParseOutput(s string) (Output, error) {
-	if s == "" {
-		return Output{}, nil
+	r, err := imageref.Parse(s)
+	if err != nil {
+		return Output{}, fmt.Errorf("--output %w", err)
 	}
-	if ref, ok := strings.CutPrefix(s, "docker://"); ok {
-		if _, err := name.ParseReference(ref); err != nil {
-			return Output{}, fmt.Errorf("--output %q: %w", s, err)
-		}
-		return Output{Kind: "docker", Path: ref}, nil
+	switch r.Transport {
+	case imageref.Registry:
+		return Output{Kind: "docker", Path: r.Path}, nil
+	case imageref.OCI, imageref.DockerArchive:
+		return Output{Kind: string(r.Transport), Path: r.Path, Tag: r.Tag}, nil
 	}
-	kind, rest, ok := strings.Cut(s, ":")
-	if !ok || (kind != "oci" && kind != "docker-archive") || rest == "" {
+	if s != "" {
 		return Output{}, fmt.Errorf("--output %q: want oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG]", s)
 	}
-	p, tag, _ := strings.Cut(rest, ":")
-	return Output{Kind: kind, Path: p, Tag: tag}, nil
+	return Output{}, nil
 }
 
 // Image is a composed image.

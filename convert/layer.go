@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/dpkg"
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // FormatVersion is the version of the package-layer format. It is part of
@@ -77,25 +78,16 @@ type Layer struct {
 	MediaType types.MediaType `json:"mediaType"`
 }
 
-// Annotation keys set on package layers and their manifests.
-const (
-	AnnotationPackage      = "org.deb2fs.package"
-	AnnotationVersion      = "org.deb2fs.version"
-	AnnotationArchitecture = "org.deb2fs.architecture"
-	AnnotationSource       = "org.deb2fs.source"
-	AnnotationDebSHA256    = "org.deb2fs.deb.sha256"
-	AnnotationFormat       = "org.deb2fs.layer.format"
-)
-
-// Annotations returns the layer's OCI annotations.
+// Annotations returns the layer's OCI annotations (imagespec's package
+// layer keys).
 func (l Layer) Annotations() map[string]string {
 	return map[string]string{
-		AnnotationPackage:      l.Package,
-		AnnotationVersion:      l.Version,
-		AnnotationArchitecture: l.Architecture,
-		AnnotationSource:       l.Source,
-		AnnotationDebSHA256:    l.DebSHA256,
-		AnnotationFormat:       fmt.Sprint(l.Format),
+		imagespec.AnnotationPackage:      l.Package,
+		imagespec.AnnotationVersion:      l.Version,
+		imagespec.AnnotationArchitecture: l.Architecture,
+		imagespec.AnnotationSource:       l.Source,
+		imagespec.AnnotationDebSHA256:    l.DebSHA256,
+		imagespec.AnnotationFormat:       fmt.Sprint(l.Format),
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
 
 	"github.com/deb2fs/deb2fs/compose"
@@ -165,10 +166,10 @@ func TestExampleSite(t *testing.T) {
 		if !found {
 			t.Errorf("inspect lists no site-tools 1.0 in %d packages", len(im.Packages))
 		}
-		if k := im.Layers[len(im.Layers)-1].Kind; k != inspect.KindFiles {
+		if k := im.Layers[len(im.Layers)-1].Kind; k != imagespec.LayerKindFiles {
 			t.Errorf("last layer kind %q, want files", k)
 		}
-		if k := im.Layers[len(im.Layers)-2].Kind; k != inspect.KindConfigure {
+		if k := im.Layers[len(im.Layers)-2].Kind; k != imagespec.LayerKindConfigure {
 			t.Errorf("last but one layer kind %q, want configure", k)
 		}
 		var sbom strings.Builder

@@ -1,8 +1,9 @@
 package inspect
 
 import (
-	"github.com/deb2fs/deb2fs/mirror"
-	"github.com/deb2fs/deb2fs/store"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // Catalog knows the packages of a layer store: what the annotations of its
@@ -10,7 +11,8 @@ import (
 // (name, version, architecture). Read uses it to complete packages whose
 // layer annotations leave fields out: a group layer names its members
 // only as NAME=VERSION, and compose's own package layer annotations carry
-// no source. It reads index.json only, never a blob.
+// no source. It reads index.json only, never a blob. The zero Catalog is
+// empty; Add fills it from elsewhere (a mirror index's entries).
 type Catalog struct {
 	byNV map[string][]catalogEntry // NAME=VERSION
 }
@@ -19,8 +21,17 @@ type catalogEntry struct {
 	arch, source, sourceVersion, debSHA256 string
 }
 
+// Layout is an OCI image layout inspect reads: a *store.Store is one.
+// inspect only reads it.
+type Layout interface {
+	// Dir is the layout's directory.
+	Dir() string
+	// Index is its index.json.
+	Index() (*v1.IndexManifest, error)
+}
+
 // NewCatalog reads the package images listed in st's index.json.
-func NewCatalog(st *store.Store) (*Catalog, error) {
+func NewCatalog(st Layout) (*Catalog, error) {
 	idx, err := st.Index()
 	if err != nil {
 		return nil, err
@@ -28,30 +39,31 @@ func NewCatalog(st *store.Store) (*Catalog, error) {
 	c := &Catalog{byNV: map[string][]catalogEntry{}}
 	for _, d := range idx.Manifests {
 		a := d.Annotations
-		if a[annPackage] == "" {
+		if a[imagespec.AnnotationPackage] == "" {
 			continue
 		}
-		e := catalogEntry{arch: a[annArchitecture], debSHA256: a[annDebSHA256]}
-		e.source, e.sourceVersion = splitSource(a[annSource])
-		nv := a[annPackage] + "=" + a[annVersion]
+		e := catalogEntry{arch: a[imagespec.AnnotationArchitecture], debSHA256: a[imagespec.AnnotationDebSHA256]}
+		e.source, e.sourceVersion = splitSource(a[imagespec.AnnotationSource])
+		nv := a[imagespec.AnnotationPackage] + "=" + a[imagespec.AnnotationVersion]
 		c.byNV[nv] = append(c.byNV[nv], e)
 	}
 	return c, nil
 }
 
-// IndexCatalog is the catalog of a mirror index's packages.
-func IndexCatalog(ix *mirror.Index) *Catalog {
-	c := &Catalog{byNV: map[string][]catalogEntry{}}
-	for _, e := range ix.Packages {
-		ce := catalogEntry{arch: e.Architecture, debSHA256: e.DebSHA256}
-		ce.source, ce.sourceVersion = splitSource(e.Source)
-		if ce.source == "" {
-			ce.source = e.Package
-		}
-		nv := e.Package + "=" + e.Version
-		c.byNV[nv] = append(c.byNV[nv], ce)
+// Add adds a package to the catalog: its name, version, architecture,
+// Source field ("NAME" or "NAME (VERSION)"; "" is the package's own name)
+// and .deb SHA256, as a mirror index entry gives them.
+func (c *Catalog) Add(name, version, architecture, source, debSHA256 string) {
+	if c.byNV == nil {
+		c.byNV = map[string][]catalogEntry{}
 	}
-	return c
+	e := catalogEntry{arch: architecture, debSHA256: debSHA256}
+	e.source, e.sourceVersion = splitSource(source)
+	if e.source == "" {
+		e.source = name
+	}
+	nv := name + "=" + version
+	c.byNV[nv] = append(c.byNV[nv], e)
 }
 
 // Len is the number of (name, version) pairs the catalog knows.

@@ -7,45 +7,8 @@ import (
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-)
 
-// Annotation and label keys deb2fs writes (convert, compose). They are
-// repeated here rather than imported so that reading an image does not
-// depend on the packages that build them.
-const (
-	annPackage      = "org.deb2fs.package"
-	annVersion      = "org.deb2fs.version"
-	annArchitecture = "org.deb2fs.architecture"
-	annSource       = "org.deb2fs.source"
-	annDebSHA256    = "org.deb2fs.deb.sha256"
-	annGroup        = "org.deb2fs.group"      // a group layer's name
-	annGroupMembers = "org.deb2fs.packages"   // a group layer's NAME=VERSION,…
-	annLayerKind    = "org.deb2fs.layer.kind" // compose.AnnotationLayerKind
-	// annGroupDetail, if a group layer has it, is a JSON array of its
-	// members with every field (proposed to compose; read when present).
-	annGroupDetail = "org.deb2fs.group.members"
-	// LabelPackages is the config label listing an image's packages as
-	// NAME=VERSION, comma separated, in layer order.
-	LabelPackages = "org.deb2fs.packages"
-	// LabelCompose is the config label with compose's format version; it
-	// marks an image deb2fs composed.
-	LabelCompose = "org.deb2fs.compose.format"
-	// LabelRequest, when an image has it, is the compose request as JSON
-	// (see Request).
-	LabelRequest = "org.deb2fs.compose.request"
-	// LabelHooks is the config label listing the firstboot hooks a
-	// composed image carries, comma separated, in the order they run.
-	LabelHooks = "org.deb2fs.firstboot.hooks"
-)
-
-// Layer kinds.
-const (
-	KindBase      = "base"      // compose's base layer (first, unannotated)
-	KindPackage   = "package"   // one package's own layer
-	KindGroup     = "group"     // several packages merged into one layer
-	KindConfigure = "configure" // compose's configure layer (the last unannotated)
-	KindFiles     = "files"     // an image definition's files (annotated org.deb2fs.layer.kind=files)
-	KindOther     = "other"     // anything else
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // Layer is one layer of an image, as its manifest describes it.
@@ -53,7 +16,7 @@ type Layer struct {
 	Digest    v1.Hash `json:"digest"`
 	Size      int64   `json:"size"`
 	MediaType string  `json:"mediaType"`
-	Kind      string  `json:"kind"`
+	Kind      string  `json:"kind"` // an imagespec.LayerKind…
 	Group     string  `json:"group,omitempty"`
 	// Packages are the packages the layer holds, in layer order.
 	Packages []string `json:"packages,omitempty"` // NAME=VERSION
@@ -83,8 +46,9 @@ type Image struct {
 	Layers []Layer           `json:"layers"`
 	// Packages are sorted by name and architecture.
 	Packages []Package `json:"packages"`
-	// Hooks are the firstboot hooks the image carries (LabelHooks): what
-	// each container generates for itself at its first start.
+	// Hooks are the firstboot hooks the image carries
+	// (imagespec.LabelHooks): what each container generates for itself at
+	// its first start.
 	Hooks []string `json:"firstbootHooks,omitempty"`
 	// Warnings are inconsistencies found between the annotations and the
 	// config's package label.
@@ -110,33 +74,33 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 		OS: cfg.OS, Architecture: cfg.Architecture, Variant: cfg.Variant, Created: cfg.Created.Time,
 		Cmd: cfg.Config.Cmd, Labels: cfg.Config.Labels,
 	}
-	_, im.Composed = cfg.Config.Labels[LabelCompose]
-	im.Hooks = splitList(cfg.Config.Labels[LabelHooks])
+	_, im.Composed = cfg.Config.Labels[imagespec.LabelCompose]
+	im.Hooks = splitList(cfg.Config.Labels[imagespec.LabelHooks])
 	native := debianArch(cfg.Architecture, cfg.Variant)
 	seen := map[string]bool{} // NAME=VERSION found in layers
 	configure := len(m.Layers) - 1
-	for configure > 0 && m.Layers[configure].Annotations[annLayerKind] != "" {
+	for configure > 0 && m.Layers[configure].Annotations[imagespec.AnnotationLayerKind] != "" {
 		configure--
 	}
 	for i, d := range m.Layers {
-		l := Layer{Digest: d.Digest, Size: d.Size, MediaType: string(d.MediaType), Kind: KindOther}
+		l := Layer{Digest: d.Digest, Size: d.Size, MediaType: string(d.MediaType), Kind: imagespec.LayerKindOther}
 		a := d.Annotations
 		switch {
-		case a[annPackage] != "":
-			l.Kind = KindPackage
+		case a[imagespec.AnnotationPackage] != "":
+			l.Kind = imagespec.LayerKindPackage
 			p := Package{
-				Name: a[annPackage], Version: a[annVersion], Architecture: a[annArchitecture],
-				DebSHA256: a[annDebSHA256], Layer: d.Digest,
+				Name: a[imagespec.AnnotationPackage], Version: a[imagespec.AnnotationVersion], Architecture: a[imagespec.AnnotationArchitecture],
+				DebSHA256: a[imagespec.AnnotationDebSHA256], Layer: d.Digest,
 			}
-			p.Source, p.SourceVersion = splitSource(a[annSource])
+			p.Source, p.SourceVersion = splitSource(a[imagespec.AnnotationSource])
 			cat.fill(&p, native)
 			l.Packages = []string{p.Name + "=" + p.Version}
 			im.Packages = append(im.Packages, p)
 			seen[p.Name+"="+p.Version] = true
-		case a[annGroupMembers] != "":
-			l.Kind, l.Group = KindGroup, a[annGroup]
-			detail := groupDetail(a[annGroupDetail])
-			for _, nv := range splitList(a[annGroupMembers]) {
+		case a[imagespec.AnnotationGroupPackages] != "":
+			l.Kind, l.Group = imagespec.LayerKindGroup, a[imagespec.AnnotationGroup]
+			detail := groupDetail(a[imagespec.AnnotationGroupMembers])
+			for _, nv := range splitList(a[imagespec.AnnotationGroupPackages]) {
 				name, version, _ := strings.Cut(nv, "=")
 				p := Package{Name: name, Version: version, Layer: d.Digest, Group: l.Group}
 				if m, ok := detail[nv]; ok {
@@ -148,26 +112,26 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 				im.Packages = append(im.Packages, p)
 				seen[nv] = true
 			}
-		case a[annLayerKind] == KindFiles:
-			l.Kind = KindFiles
+		case a[imagespec.AnnotationLayerKind] == imagespec.LayerKindFiles:
+			l.Kind = imagespec.LayerKindFiles
 		case im.Composed && i == 0:
-			l.Kind = KindBase
+			l.Kind = imagespec.LayerKindBase
 		case im.Composed && i == configure:
-			l.Kind = KindConfigure
+			l.Kind = imagespec.LayerKindConfigure
 		}
 		im.Layers = append(im.Layers, l)
 	}
-	if label, ok := cfg.Config.Labels[LabelPackages]; ok {
+	if label, ok := cfg.Config.Labels[imagespec.LabelPackages]; ok {
 		inLabel := map[string]bool{}
 		for _, nv := range splitList(label) {
 			inLabel[nv] = true
 			if !seen[nv] {
-				im.Warnings = append(im.Warnings, fmt.Sprintf("%s is in the %s label but in no layer's annotations", nv, LabelPackages))
+				im.Warnings = append(im.Warnings, fmt.Sprintf("%s is in the %s label but in no layer's annotations", nv, imagespec.LabelPackages))
 			}
 		}
 		for nv := range seen {
 			if !inLabel[nv] {
-				im.Warnings = append(im.Warnings, fmt.Sprintf("%s is in a layer's annotations but not in the %s label", nv, LabelPackages))
+				im.Warnings = append(im.Warnings, fmt.Sprintf("%s is in a layer's annotations but not in the %s label", nv, imagespec.LabelPackages))
 			}
 		}
 	}
@@ -175,7 +139,8 @@ func fromManifest(ref string, digest v1.Hash, msize int64, m *v1.Manifest, cfg *
 	return im
 }
 
-// groupMember is one entry of a group layer's annGroupDetail.
+// groupMember is one entry of a group layer's
+// imagespec.AnnotationGroupMembers.
 type groupMember struct {
 	Package      string `json:"package"`
 	Version      string `json:"version"`
@@ -184,8 +149,8 @@ type groupMember struct {
 	DebSHA256    string `json:"debSHA256"`
 }
 
-// groupDetail parses annGroupDetail into a map by NAME=VERSION; an
-// absent or malformed annotation gives an empty map.
+// groupDetail parses imagespec.AnnotationGroupMembers into a map by
+// NAME=VERSION; an absent or malformed annotation gives an empty map.
 func groupDetail(s string) map[string]groupMember {
 	out := map[string]groupMember{}
 	if s == "" {
@@ -220,6 +185,9 @@ func splitSource(s string) (name, version string) {
 	}
 	return name, version
 }
+
+// DebianArchitecture is the Debian architecture of the image's platform.
+func (im *Image) DebianArchitecture() string { return debianArch(im.Architecture, im.Variant) }
 
 // debianArch maps an OCI platform to a Debian architecture.
 func debianArch(arch, variant string) string {

@@ -8,33 +8,31 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/deb2fs/deb2fs/store"
+	"github.com/deb2fs/deb2fs/imageref"
+	"github.com/deb2fs/deb2fs/imagespec"
 )
-
-// refNameKey names an image in an OCI layout's index.json.
-const refNameKey = "org.opencontainers.image.ref.name"
 
 // ErrNotFound is returned when a reference names no image.
 var ErrNotFound = errors.New("no such image")
 
-// Opener opens image references:
+// Opener opens image references, as imageref parses them:
 //
 //   - oci:DIR[:TAG] — an OCI image layout directory; TAG is a ref name or
 //     a manifest digest, and may be left out when the layout holds one
 //     image;
-//   - docker://REF or any reference with a '/' (HOST[:PORT]/REPO[:TAG|@DIGEST])
-//     — an image in a registry (plain HTTP for 127.0.0.1 and localhost);
+//   - docker://REF, or HOST[:PORT]/REPO[:TAG|@DIGEST] whose HOST has a '.'
+//     or a ':' or is localhost — an image in a registry (plain HTTP for
+//     127.0.0.1 and localhost);
 //   - TAG or sha256:DIGEST — an image in Store.
 type Opener struct {
-	// Store resolves bare tags; nil means they are refused.
-	Store *store.Store
+	// Store resolves bare tags (a *store.Store); nil means they are
+	// refused.
+	Store Layout
 	// Catalog completes what annotations leave out; may be nil.
 	Catalog *Catalog
 	// Remote are options for registry requests (auth, transport).
@@ -43,12 +41,17 @@ type Opener struct {
 
 // Open reads the image ref names, reading its manifest and config only.
 func (o *Opener) Open(ctx context.Context, ref string) (*Image, error) {
-	switch {
-	case strings.HasPrefix(ref, "oci:"):
-		dir, tag, _ := strings.Cut(strings.TrimPrefix(ref, "oci:"), ":")
-		return o.openLayout(ref, dir, tag)
-	case strings.HasPrefix(ref, "docker://"), strings.Contains(ref, "/"):
-		return o.openRemote(ctx, ref)
+	r, err := imageref.Parse(ref)
+	if err != nil {
+		return nil, err
+	}
+	switch r.Transport {
+	case imageref.OCI:
+		return o.openLayout(ref, r.Path, r.Tag)
+	case imageref.Registry:
+		return o.openRemote(ctx, ref, r)
+	case imageref.DockerArchive:
+		return nil, fmt.Errorf("%s: deb2fs reads no docker-archive (compose to oci:DIR[:TAG] instead)", ref)
 	}
 	if o.Store == nil {
 		return nil, fmt.Errorf("%s: no store to look the tag up in", ref)
@@ -73,7 +76,7 @@ func (o *Opener) openLayout(ref, dir, tag string) (*Image, error) {
 	}
 	var found []v1.Descriptor
 	for _, d := range im.Manifests {
-		if tag == "" || d.Annotations[refNameKey] == tag || d.Digest.String() == tag {
+		if tag == "" || d.Annotations[imagespec.AnnotationRefName] == tag || d.Digest.String() == tag {
 			found = append(found, d)
 		}
 	}
@@ -116,8 +119,8 @@ func (o *Opener) readLayoutManifest(ref, dir string, d v1.Descriptor) (*Image, e
 
 // openRemote reads an image from a registry: one manifest request (two
 // for a multi-platform index) and one config blob request.
-func (o *Opener) openRemote(ctx context.Context, ref string) (*Image, error) {
-	r, err := name.ParseReference(strings.TrimPrefix(ref, "docker://"))
+func (o *Opener) openRemote(ctx context.Context, ref string, at imageref.Ref) (*Image, error) {
+	r, err := at.Reference()
 	if err != nil {
 		return nil, err
 	}

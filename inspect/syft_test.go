@@ -19,6 +19,13 @@ import (
 	"github.com/deb2fs/deb2fs/store"
 )
 
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("compose needs root: namespaces, chroot, file ownership")
+	}
+}
+
 // lookSyft finds syft in PATH or in GOPATH/bin (`go install
 // github.com/anchore/syft/cmd/syft@v1.42.0`).
 func lookSyft(t *testing.T) string {
@@ -62,7 +69,11 @@ func syftAgrees(t *testing.T, syft string, st *store.Store, idx *mirror.Index, m
 		Output: compose.Output{Kind: "oci", Path: out, Tag: "web"}}); err != nil {
 		t.Fatal(err)
 	}
-	im, err := (&inspect.Opener{Catalog: inspect.IndexCatalog(idx)}).Open(context.Background(), "oci:"+out+":web")
+	cat := &inspect.Catalog{}
+	for _, e := range idx.Packages {
+		cat.Add(e.Package, e.Version, e.Architecture, e.Source, e.DebSHA256)
+	}
+	im, err := (&inspect.Opener{Catalog: cat}).Open(context.Background(), "oci:"+out+":web")
 	if err != nil {
 		t.Fatal(err)
 	}

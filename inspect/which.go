@@ -14,6 +14,9 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/google/go-containerregistry/pkg/v1/types"
+
+	"github.com/deb2fs/deb2fs/imageref"
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // Hit is an image that holds packages a query matched.
@@ -44,7 +47,7 @@ func Which(images []*Image, q Query) []Hit {
 // worth listing: an artifact (the mirror index) or a package's own
 // one-layer image in a layer store.
 func skipManifest(m *v1.Manifest) bool {
-	return isArtifact(string(m.ArtifactType)) || !m.Config.MediaType.IsConfig() || m.Annotations[annPackage] != ""
+	return isArtifact(string(m.ArtifactType)) || !m.Config.MediaType.IsConfig() || m.Annotations[imagespec.AnnotationPackage] != ""
 }
 
 // isArtifact reports whether an artifactType names something other than
@@ -70,14 +73,14 @@ func (o *Opener) LayoutImages(dir string) ([]*Image, []error) {
 	var out []*Image
 	var errs []error
 	for _, d := range idx.Manifests {
-		tag := d.Annotations[refNameKey]
-		if d.Annotations[annPackage] != "" || isArtifact(d.ArtifactType) || !d.MediaType.IsImage() {
+		tag := d.Annotations[imagespec.AnnotationRefName]
+		if d.Annotations[imagespec.AnnotationPackage] != "" || isArtifact(d.ArtifactType) || !d.MediaType.IsImage() {
 			continue
 		}
-		ref := "oci:" + dir + ":" + tag
 		if tag == "" {
-			ref = "oci:" + dir + ":" + d.Digest.String()
+			tag = d.Digest.String()
 		}
+		ref := imageref.Ref{Transport: imageref.OCI, Path: dir, Tag: tag}.String()
 		raw, err := os.ReadFile(filepath.Join(dir, "blobs", d.Digest.Algorithm, d.Digest.Hex))
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", ref, err))

@@ -7,6 +7,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -60,9 +61,10 @@ func DatedRefs(st *store.Store) ([]string, error) {
 // index st lists under ref ("" is LatestRef; as for LoadIndex) and its
 // layers, when st is the work store of a registry mirror (`deb2fs mirror
 // --store REGISTRY/REPO --work DIR` lists the index it publishes in the
-// work store too, annotated with AnnotationRepository). ok is false when st
-// has no such ref, or when its index was published into st itself (a
-// layout mirror) or by a deb2fs that did not record the repository.
+// work store too, annotated with imagespec.AnnotationMirrorRepository).
+// ok is false when st has no such ref, or when its index was published
+// into st itself (a layout mirror) or by a deb2fs that did not record the
+// repository.
 func RemoteOf(st *store.Store, ref string) (repo string, ok bool) {
 	if ref == "" {
 		ref = LatestRef
@@ -71,6 +73,6 @@ func RemoteOf(st *store.Store, ref string) (repo string, ok bool) {
 	if err != nil {
 		return "", false
 	}
-	repo = d.Annotations[AnnotationRepository]
+	repo = d.Annotations[imagespec.AnnotationMirrorRepository]
 	return repo, repo != ""
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -31,17 +32,6 @@ const (
 	IndexMediaType types.MediaType = "application/vnd.deb2fs.mirror.index.v1+json+zstd"
 	// emptyMediaType is OCI's empty config for artifacts.
 	emptyMediaType types.MediaType = "application/vnd.oci.empty.v1+json"
-
-	// AnnotationRepository is set on the work store's index.json entries
-	// of an index a registry run published (--store REGISTRY/REPO --work
-	// DIR): the registry repository, REGISTRY/REPO, that holds the index
-	// and its layers. See RemoteOf.
-	AnnotationRepository = "org.deb2fs.mirror.repository"
-
-	annotationCreated  = "org.opencontainers.image.created"
-	annotationTitle    = "org.opencontainers.image.title"
-	annotationPackages = "org.deb2fs.index.packages"
-	annotationInput    = "org.deb2fs.index.input"
 )
 
 // DatedRef is the ref of the dated copy of an index created at t.
@@ -86,7 +76,7 @@ func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int
 	crash(crashPublishBlob)
 	tag := func(ref string) v1.Descriptor {
 		d := md
-		d.Annotations = map[string]string{store.RefNameAnnotation: ref, annotationCreated: m.Annotations[annotationCreated]}
+		d.Annotations = map[string]string{imagespec.AnnotationRefName: ref, imagespec.AnnotationCreated: m.Annotations[imagespec.AnnotationCreated]}
 		return d
 	}
 	if err := st.PublishTagged(keys, []v1.Descriptor{tag(LatestRef), tag(DatedRef(ix.Created))}); err != nil {
@@ -98,7 +88,7 @@ func publish(st *store.Store, ix *Index, keys []convert.Key) (v1.Descriptor, int
 // indexManifest is the artifact manifest of an index whose blob is layer,
 // with the empty config cfg.
 func indexManifest(cfg, layer v1.Descriptor, ix *Index) v1.Manifest {
-	layer.Annotations = map[string]string{annotationTitle: "deb2fs-index.json.zst"}
+	layer.Annotations = map[string]string{imagespec.AnnotationTitle: "deb2fs-index.json.zst"}
 	return v1.Manifest{
 		SchemaVersion: 2,
 		MediaType:     types.OCIManifestSchema1,
@@ -106,9 +96,9 @@ func indexManifest(cfg, layer v1.Descriptor, ix *Index) v1.Manifest {
 		Config:        cfg,
 		Layers:        []v1.Descriptor{layer},
 		Annotations: map[string]string{
-			annotationCreated:  ix.Created.UTC().Format(time.RFC3339),
-			annotationPackages: strconv.Itoa(len(ix.Packages)),
-			annotationInput:    ix.Input,
+			imagespec.AnnotationCreated:       ix.Created.UTC().Format(time.RFC3339),
+			imagespec.AnnotationIndexPackages: strconv.Itoa(len(ix.Packages)),
+			imagespec.AnnotationIndexInput:    ix.Input,
 		},
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -113,7 +114,7 @@ func TestRealMirror(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ref := d.Annotations[store.RefNameAnnotation]
+	ref := d.Annotations[imagespec.AnnotationRefName]
 	if _, err := exec.LookPath("skopeo"); err == nil {
 		out, err := exec.Command("skopeo", "inspect", "oci:"+st.Dir()+":"+ref).Output()
 		if err != nil {
@@ -124,7 +125,7 @@ func TestRealMirror(t *testing.T) {
 			Labels map[string]string
 		}
 		json.Unmarshal(out, &info)
-		if len(info.Layers) != 1 || info.Layers[0] != nginx.Layer.Digest.String() || info.Labels["org.deb2fs.version"] != nginx.Version {
+		if len(info.Layers) != 1 || info.Layers[0] != nginx.Layer.Digest.String() || info.Labels[imagespec.AnnotationVersion] != nginx.Version {
 			t.Errorf("skopeo sees %+v, want layer %s", info, nginx.Layer.Digest)
 		}
 	} else {

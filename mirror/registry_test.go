@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -196,7 +197,7 @@ func TestRegistryMirror(t *testing.T) {
 
 	if _, err := exec.LookPath("skopeo"); err == nil {
 		out, err := exec.Command("skopeo", "inspect", "--tls-verify=false", "docker://"+reg.Addr+"/deb2fs/mirror:"+Tag("hello", "2.11-1", "amd64")).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), `"org.deb2fs.package": "hello"`) {
+		if err != nil || !strings.Contains(string(out), `"`+imagespec.AnnotationPackage+`": "hello"`) {
 			t.Errorf("skopeo inspect: %v\n%s", err, out)
 		}
 	}

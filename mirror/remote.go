@@ -27,6 +27,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -53,20 +54,6 @@ func NewRemote(repo string, opts ...remote.Option) (*Remote, error) {
 		return nil, fmt.Errorf("registry repository %q: %w", repo, err)
 	}
 	return &Remote{Repo: r, Options: append([]remote.Option{remote.WithAuthFromKeychain(authn.DefaultKeychain)}, opts...)}, nil
-}
-
-// LooksLikeRegistry reports whether a --store value names a registry
-// repository (HOST[:PORT]/REPO, the host having a dot or a port, or being
-// localhost) rather than a directory. An existing directory is a directory.
-func LooksLikeRegistry(s string) bool {
-	if s == "" || strings.HasPrefix(s, "/") || strings.HasPrefix(s, ".") || strings.HasPrefix(s, "~") {
-		return false
-	}
-	if _, err := os.Stat(s); err == nil {
-		return false
-	}
-	host, _, ok := strings.Cut(s, "/")
-	return ok && (strings.ContainsAny(host, ".:") || host == "localhost")
 }
 
 // Tag is the registry tag of a package's image: the layout's ref name,
@@ -254,8 +241,8 @@ func (t *remoteTarget) lookupTag(ctx context.Context, p *archive.Package, k conv
 	if err != nil {
 		return nil, fmt.Errorf("registry lookup %s: %w", ref, err)
 	}
-	if len(m.Layers) != 1 || m.Annotations[convert.AnnotationDebSHA256] != p.SHA256 ||
-		m.Annotations[convert.AnnotationFormat] != strconv.Itoa(convert.FormatVersion) || m.Layers[0].MediaType != k.Compression.MediaType() {
+	if len(m.Layers) != 1 || m.Annotations[imagespec.AnnotationDebSHA256] != p.SHA256 ||
+		m.Annotations[imagespec.AnnotationFormat] != strconv.Itoa(convert.FormatVersion) || m.Layers[0].MediaType != k.Compression.MediaType() {
 		return nil, nil // another build under that tag: convert and push ours
 	}
 	cfg, err := img.ConfigFile()
@@ -369,10 +356,10 @@ func (t *remoteTarget) publish(ctx context.Context, ix *Index, _ []convert.Key) 
 // this run published, or the one it found up to date) in the work store,
 // byte for byte, under LatestRef and its dated ref, so that compose --store
 // WORKDIR reads it. Each of the two index.json entries carries
-// AnnotationRepository, the registry repository (RemoteOf). As in the
-// layout's publish, the blobs are written first and index.json is renamed
-// last, under the store's lock: until then the work store's previous index
-// stays. A dated ref that names another index in the work store is not
+// imagespec.AnnotationMirrorRepository, the registry repository
+// (RemoteOf). As in the layout's publish, the blobs are written first and
+// index.json is renamed last, under the store's lock: until then the work
+// store's previous index stays. A dated ref that names another index in the work store is not
 // moved (only LatestRef is set then). Layers are not copied: the work
 // store has those this machine converted.
 func (t *remoteTarget) copyLocal() error {
@@ -415,9 +402,9 @@ func (t *remoteTarget) copyLocal() error {
 	for _, ref := range refs {
 		d := md
 		d.Annotations = map[string]string{
-			store.RefNameAnnotation: ref,
-			annotationCreated:       m.Annotations[annotationCreated],
-			AnnotationRepository:    t.rm.Repo.String(),
+			imagespec.AnnotationRefName:          ref,
+			imagespec.AnnotationCreated:          m.Annotations[imagespec.AnnotationCreated],
+			imagespec.AnnotationMirrorRepository: t.rm.Repo.String(),
 		}
 		tagged = append(tagged, d)
 	}

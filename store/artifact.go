@@ -15,14 +15,11 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // ErrNoRef is returned by Resolve when index.json names no such ref.
 var ErrNoRef = errors.New("no such ref in the store")
-
-// RefNameAnnotation is the index.json annotation that names an entry
-// (what `skopeo inspect oci:DIR:REF` selects on).
-const RefNameAnnotation = refNameKey
 
 // PutBlob writes data into the blob store and returns its descriptor with
 // media type mt. The write is atomic and idempotent: a blob that is already
@@ -75,7 +72,7 @@ func (s *Store) Resolve(ref string) (v1.Descriptor, error) {
 		return v1.Descriptor{}, err
 	}
 	for _, d := range idx.Manifests {
-		if d.Annotations[refNameKey] == ref || d.Digest.String() == ref {
+		if d.Annotations[imagespec.AnnotationRefName] == ref || d.Digest.String() == ref {
 			return d, nil
 		}
 	}
@@ -90,7 +87,7 @@ func (s *Store) Refs(keep func(ref string) bool) ([]string, error) {
 	}
 	var out []string
 	for _, d := range idx.Manifests {
-		if r := d.Annotations[refNameKey]; r != "" && keep(r) {
+		if r := d.Annotations[imagespec.AnnotationRefName]; r != "" && keep(r) {
 			out = append(out, r)
 		}
 	}
@@ -104,7 +101,7 @@ func (s *Store) Refs(keep func(ref string) bool) ([]string, error) {
 // carry). A reader of index.json sees all of it or none of it.
 func (s *Store) PublishTagged(keys []convert.Key, tagged []v1.Descriptor) error {
 	for _, d := range tagged {
-		if d.Annotations[refNameKey] == "" {
+		if d.Annotations[imagespec.AnnotationRefName] == "" {
 			return fmt.Errorf("store %s: tagged descriptor %s has no ref name", s.dir, d.Digest)
 		}
 		if !s.HasBlob(d.Digest) {
@@ -122,10 +119,10 @@ func (s *Store) PublishTagged(keys []convert.Key, tagged []v1.Descriptor) error 
 	}
 	byRef := map[string]int{}
 	for i, d := range idx.Manifests {
-		byRef[d.Annotations[refNameKey]] = i
+		byRef[d.Annotations[imagespec.AnnotationRefName]] = i
 	}
 	put := func(d v1.Descriptor) {
-		ref := d.Annotations[refNameKey]
+		ref := d.Annotations[imagespec.AnnotationRefName]
 		if i, ok := byRef[ref]; ok {
 			idx.Manifests[i] = d
 			return
@@ -147,7 +144,7 @@ func (s *Store) PublishTagged(keys []convert.Key, tagged []v1.Descriptor) error 
 		put(d)
 	}
 	sort.SliceStable(idx.Manifests, func(i, j int) bool {
-		return idx.Manifests[i].Annotations[refNameKey] < idx.Manifests[j].Annotations[refNameKey]
+		return idx.Manifests[i].Annotations[imagespec.AnnotationRefName] < idx.Manifests[j].Annotations[imagespec.AnnotationRefName]
 	})
 	old, _ := os.ReadFile(s.indexPath())
 	data, err := marshalIndex(idx)

@@ -11,8 +11,6 @@ import (
 	"github.com/deb2fs/deb2fs/convert"
 )
 
-const refNameKey = "org.opencontainers.image.ref.name"
-
 // Publish lists the manifests of the given keys' layers in index.json, so
 // that they are visible to OCI tools. The index is rewritten once, under an
 // exclusive lock, through a temporary file and a rename: a reader sees the

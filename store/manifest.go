@@ -14,6 +14,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/dpkg"
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // ociArch maps a Debian architecture to an OCI platform. Architecture: all
@@ -37,8 +38,8 @@ func (s *Store) writeManifest(l *convert.Layer) (v1.Descriptor, error) {
 		OS:           "linux",
 		RootFS:       v1.RootFS{Type: "layers", DiffIDs: []v1.Hash{l.DiffID}},
 		Config: v1.Config{Labels: map[string]string{
-			convert.AnnotationPackage: l.Package, convert.AnnotationVersion: l.Version,
-			convert.AnnotationArchitecture: l.Architecture,
+			imagespec.AnnotationPackage: l.Package, imagespec.AnnotationVersion: l.Version,
+			imagespec.AnnotationArchitecture: l.Architecture,
 		}},
 	}
 	cfgDesc, err := s.writeBlob(types.OCIConfigJSON, cfg)
@@ -59,7 +60,7 @@ func (s *Store) writeManifest(l *convert.Layer) (v1.Descriptor, error) {
 		return v1.Descriptor{}, err
 	}
 	desc.Annotations = l.Annotations()
-	desc.Annotations["org.opencontainers.image.ref.name"] = RefName(l)
+	desc.Annotations[imagespec.AnnotationRefName] = RefName(l)
 	desc.Platform = &v1.Platform{OS: "linux", Architecture: arch, Variant: variant}
 	return desc, nil
 }

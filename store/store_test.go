@@ -17,6 +17,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -117,7 +118,7 @@ func TestLookupAndPublish(t *testing.T) {
 			t.Fatal(err)
 		}
 		if err := validate.Image(img); err != nil {
-			t.Errorf("%s: %v", d.Annotations["org.opencontainers.image.ref.name"], err)
+			t.Errorf("%s: %v", d.Annotations[imagespec.AnnotationRefName], err)
 		}
 	}
 	// A record whose blob disappeared counts as absent, so it is remade.

@@ -7,6 +7,8 @@ import (
 	"os"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // Untag removes the index.json entries with these ref names, in one atomic
@@ -27,7 +29,7 @@ func (s *Store) Untag(refs []string) error {
 	}
 	kept := idx.Manifests[:0]
 	for _, d := range idx.Manifests {
-		if !drop[d.Annotations[refNameKey]] {
+		if !drop[d.Annotations[imagespec.AnnotationRefName]] {
 			kept = append(kept, d)
 		}
 	}

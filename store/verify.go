@@ -18,7 +18,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"golang.org/x/sync/errgroup"
 
-	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/imagespec"
 )
 
 // Problem is one thing Verify found wrong in a store.
@@ -99,7 +99,7 @@ func (s *Store) Verify(repair bool) ([]Problem, error) {
 	}
 	var drop []string
 	for _, d := range idx.Manifests {
-		ref := d.Annotations[refNameKey]
+		ref := d.Annotations[imagespec.AnnotationRefName]
 		if ref == "" {
 			ref = d.Digest.String()
 		}
@@ -122,10 +122,10 @@ func (s *Store) Verify(repair bool) ([]Problem, error) {
 
 // redo says how to make an index.json entry again.
 func redo(d v1.Descriptor) string {
-	if p := d.Annotations[convert.AnnotationPackage]; p != "" {
-		return fmt.Sprintf("`deb2fs mirror` converts %s %s again", p, d.Annotations[convert.AnnotationVersion])
+	if p := d.Annotations[imagespec.AnnotationPackage]; p != "" {
+		return fmt.Sprintf("`deb2fs mirror` converts %s %s again", p, d.Annotations[imagespec.AnnotationVersion])
 	}
-	if strings.HasPrefix(d.Annotations[refNameKey], "compose-") {
+	if strings.HasPrefix(d.Annotations[imagespec.AnnotationRefName], "compose-") {
 		return "compose the image again"
 	}
 	return "run `deb2fs mirror` (or the compose that made it) again"
@@ -163,8 +163,8 @@ func (s *Store) checkImage(d v1.Descriptor, present func(v1.Hash) bool) string {
 	for _, l := range m.Layers {
 		if !present(l.Digest) {
 			what := ""
-			if p := l.Annotations[convert.AnnotationPackage]; p != "" {
-				what = fmt.Sprintf(" (%s %s)", p, l.Annotations[convert.AnnotationVersion])
+			if p := l.Annotations[imagespec.AnnotationPackage]; p != "" {
+				what = fmt.Sprintf(" (%s %s)", p, l.Annotations[imagespec.AnnotationVersion])
 			}
 			return fmt.Sprintf("manifest %s: layer %s%s is missing or damaged", d.Digest, l.Digest, what)
 		}

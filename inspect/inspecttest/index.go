@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 	"github.com/klauspost/compress/zstd"
 
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
@@ -45,7 +46,7 @@ func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
 	}
 	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: mirror.ArtifactType,
 		Config: cfg, Layers: []v1.Descriptor{layer},
-		Annotations: map[string]string{"org.deb2fs.index.packages": strconv.Itoa(len(ix.Packages))}}
+		Annotations: map[string]string{imagespec.AnnotationIndexPackages: strconv.Itoa(len(ix.Packages))}}
 	data, err := json.Marshal(m)
 	if err != nil {
 		t.Fatal(err)
@@ -57,7 +58,7 @@ func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
 	md.ArtifactType = mirror.ArtifactType
 	tag := func(ref string) v1.Descriptor {
 		d := md
-		d.Annotations = map[string]string{store.RefNameAnnotation: ref}
+		d.Annotations = map[string]string{imagespec.AnnotationRefName: ref}
 		return d
 	}
 	if err := st.PublishTagged(nil, []v1.Descriptor{tag(mirror.LatestRef), tag(mirror.DatedRef(ix.Created))}); err != nil {

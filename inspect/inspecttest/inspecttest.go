@@ -24,6 +24,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -111,7 +112,7 @@ func BuildImage(t testing.TB, st *store.Store, dir, tag string, parts ...Part) v
 		all = append(all, nvs...)
 		if p.Group != "" {
 			adds = append(adds, mutate.Addendum{Layer: randomLayer(), Annotations: map[string]string{
-				"org.deb2fs.group": p.Group, "org.deb2fs.packages": strings.Join(nvs, ","),
+				imagespec.AnnotationGroup: p.Group, imagespec.AnnotationGroupPackages: strings.Join(nvs, ","),
 			}})
 			continue
 		}
@@ -121,8 +122,8 @@ func BuildImage(t testing.TB, st *store.Store, dir, tag string, parts ...Part) v
 			t.Fatal(err)
 		}
 		adds = append(adds, mutate.Addendum{Layer: layer, Annotations: map[string]string{
-			convert.AnnotationPackage: l.Package, convert.AnnotationVersion: l.Version,
-			convert.AnnotationArchitecture: l.Architecture,
+			imagespec.AnnotationPackage: l.Package, imagespec.AnnotationVersion: l.Version,
+			imagespec.AnnotationArchitecture: l.Architecture,
 		}})
 	}
 	adds = append(adds, mutate.Addendum{Layer: randomLayer()})
@@ -140,8 +141,8 @@ func BuildImage(t testing.TB, st *store.Store, dir, tag string, parts ...Part) v
 	cfg.Created = v1.Time{Time: time.Unix(1700000000, 0).UTC()}
 	cfg.Config.Cmd = []string{"/bin/bash"}
 	cfg.Config.Labels = map[string]string{
-		"org.deb2fs.packages":       strings.Join(all, ","),
-		"org.deb2fs.compose.format": "2",
+		imagespec.LabelPackages: strings.Join(all, ","),
+		imagespec.LabelCompose:  "2",
 	}
 	if img, err = mutate.ConfigFile(img, cfg); err != nil {
 		t.Fatal(err)
@@ -152,7 +153,7 @@ func BuildImage(t testing.TB, st *store.Store, dir, tag string, parts ...Part) v
 			t.Fatal(err)
 		}
 	}
-	if err := p.ReplaceImage(img, MatchRef(tag), layout.WithAnnotations(map[string]string{"org.opencontainers.image.ref.name": tag})); err != nil {
+	if err := p.ReplaceImage(img, MatchRef(tag), layout.WithAnnotations(map[string]string{imagespec.AnnotationRefName: tag})); err != nil {
 		t.Fatal(err)
 	}
 	return img
@@ -160,7 +161,7 @@ func BuildImage(t testing.TB, st *store.Store, dir, tag string, parts ...Part) v
 
 // MatchRef matches index.json entries named ref.
 func MatchRef(ref string) func(v1.Descriptor) bool {
-	return func(d v1.Descriptor) bool { return d.Annotations["org.opencontainers.image.ref.name"] == ref }
+	return func(d v1.Descriptor) bool { return d.Annotations[imagespec.AnnotationRefName] == ref }
 }
 
 // LayerDigests returns the digests of img's layers.

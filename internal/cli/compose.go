@@ -96,9 +96,12 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			}
 			// A registry --store: the index is read from it, its layers are
 			// fetched into the local --work store as needed.
-			var registry string
-			if mirror.LooksLikeRegistry(storeDir) {
-				registry, storeDir = storeDir, workDir
+			registry, err := registryStore(storeDir)
+			if err != nil {
+				return err
+			}
+			if registry != "" {
+				storeDir = workDir
 			} else if workDir != "" {
 				return fmt.Errorf("compose: --work is for a registry --store")
 			}

@@ -32,7 +32,9 @@ deb2fs compose -f image.yaml --locked then composes exactly that set.`,
 			if err != nil {
 				return fmt.Errorf("lock: %w", err)
 			}
-			if mirror.LooksLikeRegistry(storeDir) {
+			if repo, err := registryStore(storeDir); err != nil {
+				return fmt.Errorf("lock: %w", err)
+			} else if repo != "" {
 				return fmt.Errorf("lock: --store %s: lock reads a local store (mirror a registry's index into one with deb2fs compose --work first)", storeDir)
 			}
 			st, err := openStore(storeDir)

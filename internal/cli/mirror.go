@@ -59,8 +59,12 @@ some failed packages (--partial); 3 another run holds the store.`,
 			if err != nil {
 				return err
 			}
-			if mirror.LooksLikeRegistry(storeDir) {
-				if o.Remote, err = mirror.NewRemote(storeDir); err != nil {
+			repo, err := registryStore(storeDir)
+			if err != nil {
+				return err
+			}
+			if repo != "" {
+				if o.Remote, err = mirror.NewRemote(repo); err != nil {
 					return err
 				}
 				storeDir = workDir // layers are converted here, then pushed

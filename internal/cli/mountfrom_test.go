@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/mirror"
 )
 
@@ -50,7 +51,7 @@ func TestComposeMountFromDefault(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d.Annotations[mirror.AnnotationRepository] = mirrorRepo
+	d.Annotations[imagespec.AnnotationMirrorRepository] = mirrorRepo
 	if err := st.PublishTagged(nil, []v1.Descriptor{d}); err != nil {
 		t.Fatal(err)
 	}

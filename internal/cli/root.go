@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/deb2fs/deb2fs/imageref"
 	"github.com/deb2fs/deb2fs/internal/userns"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -74,4 +75,25 @@ func openStore(dir string) (*store.Store, error) {
 		dir = d
 	}
 	return store.Open(dir)
+}
+
+// registryStore returns the registry repository a --store value names
+// (docker://REGISTRY/REPO, or REGISTRY/REPO whose REGISTRY has a '.' or a
+// ':' or is localhost, as imageref parses it), without docker://, or ""
+// when it names a directory. An existing directory is a directory.
+func registryStore(s string) (string, error) {
+	if _, err := os.Stat(s); s == "" || err == nil {
+		return "", nil
+	}
+	r, err := imageref.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("--store %w", err)
+	}
+	switch r.Transport {
+	case imageref.Registry:
+		return r.Path, nil
+	case imageref.Name:
+		return "", nil
+	}
+	return "", fmt.Errorf("--store %s: want a directory or REGISTRY/REPO", s)
 }

@@ -9,9 +9,11 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
+	"github.com/deb2fs/deb2fs/update"
 )
 
 func newUpdate() *cobra.Command {
@@ -56,7 +58,7 @@ bytes a push over the old image would upload.`,
 			if err != nil {
 				return fmt.Errorf("%w (run deb2fs mirror first)", err)
 			}
-			opts := inspect.UpdateOptions{
+			opts := update.Options{
 				Store: st, Ref: args[0], Index: idx, Only: only, Tag: tag,
 				MaxLayers: maxLayers, SourceDateEpoch: sde,
 				Older: func(yield func(*mirror.Index) bool) {
@@ -79,7 +81,7 @@ bytes a push over the old image would upload.`,
 				},
 			}
 			if len(request) > 0 {
-				opts.Request = &inspect.Request{Install: request, Recommends: recommends}
+				opts.Request = &imagespec.RecordedRequest{Install: request, Recommends: recommends}
 			}
 			opts.Recommends = recommends
 			if !quiet {
@@ -87,7 +89,7 @@ bytes a push over the old image would upload.`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "update: "+format+"\n", a...)
 				}
 			}
-			res, err := inspect.Update(cmd.Context(), opts)
+			res, err := update.Image(cmd.Context(), opts)
 			if err != nil {
 				return err
 			}
@@ -96,7 +98,7 @@ bytes a push over the old image would upload.`,
 				enc.SetIndent("", "  ")
 				return enc.Encode(struct {
 					Old, New    string
-					Request     inspect.Request
+					Request     imagespec.RecordedRequest
 					RequestFrom string
 					Diff        *inspect.Diff
 					Seconds     float64

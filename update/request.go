@@ -1,37 +1,16 @@
-package inspect
+package update
 
 import (
-	"encoding/json"
-	"fmt"
 	"sort"
 	"strings"
 
-	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/mirror"
 )
 
-// Request is what an image was composed from, as compose records it in
-// the LabelRequest label; an image without it is updated from an inferred
-// request (InferRequest).
-type Request = compose.RecordedRequest
-
-// RequestOf returns the request recorded in the image's LabelRequest
-// label, or nil when it has none.
-func RequestOf(im *Image) (*Request, error) {
-	s, ok := im.Labels[LabelRequest]
-	if !ok {
-		return nil, nil
-	}
-	var r Request
-	if err := json.Unmarshal([]byte(s), &r); err != nil {
-		return nil, fmt.Errorf("%s: label %s: %w", im.Ref, LabelRequest, err)
-	}
-	return &r, nil
-}
-
 // cmdOf is the command to compose the image's successor with: nil for
 // compose's default, else the image's own.
-func cmdOf(im *Image) []string {
+func cmdOf(im *inspect.Image) []string {
 	if len(im.Cmd) == 1 && im.Cmd[0] == "/bin/bash" {
 		return nil
 	}
@@ -45,9 +24,9 @@ func cmdOf(im *Image) []string {
 // `apt-mark showmanual` would list after `apt-get install` of the
 // request. meta gives each package's entry (its dependencies); a package
 // meta does not know is kept in the request.
-func InferRequest(im *Image, meta func(p *Package) *mirror.Entry) []string {
+func InferRequest(im *inspect.Image, meta func(p *inspect.Package) *mirror.Entry) []string {
 	type node struct {
-		p *Package
+		p *inspect.Package
 		e *mirror.Entry
 	}
 	nodes := make([]node, len(im.Packages))
@@ -106,7 +85,7 @@ func relationNames(field string) []string {
 
 // resolveSame reports whether install resolves, over idx, to exactly the
 // image's packages; it returns the names the resolution misses.
-func resolveSame(idx *mirror.Index, install []string, recommends bool, im *Image, arch string) (missing []string, extra []string, err error) {
+func resolveSame(idx *mirror.Index, install []string, recommends bool, im *inspect.Image, arch string) (missing []string, extra []string, err error) {
 	es, err := idx.Resolve(resolveRequest(install, recommends), arch)
 	if err != nil {
 		return nil, nil, err

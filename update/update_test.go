@@ -1,4 +1,4 @@
-package inspect_test
+package update_test
 
 import (
 	"context"
@@ -8,18 +8,19 @@ import (
 	"testing"
 	"time"
 
-	"github.com/deb2fs/deb2fs/internal/registrytest"
-
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
+	"github.com/deb2fs/deb2fs/internal/registrytest"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/update"
 )
 
 func needRoot(t *testing.T) {
@@ -67,7 +68,7 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	res, err := inspect.Update(ctx, inspect.UpdateOptions{
+	res, err := update.Image(ctx, update.Options{
 		Store: st, Ref: "oci:" + out + ":app", Index: idx2,
 		Older: slices.Values([]*mirror.Index{idx1}),
 		Logf:  t.Logf,
@@ -102,7 +103,7 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 			zlib = e.Layer.Digest.String()
 		}
 	}
-	if len(d.NewLayers) != 2 || d.NewLayers[0].Digest.String() != zlib || d.NewLayers[1].Kind != inspect.KindConfigure {
+	if len(d.NewLayers) != 2 || d.NewLayers[0].Digest.String() != zlib || d.NewLayers[1].Kind != imagespec.LayerKindConfigure {
 		t.Errorf("new layers %+v, want zlib1g's and the configure layer", d.NewLayers)
 	}
 	if n := which(); n != 0 {
@@ -160,27 +161,27 @@ func TestUpdateOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	update := func(only ...string) (*inspect.UpdateResult, error) {
-		return inspect.Update(ctx, inspect.UpdateOptions{
+	run := func(only ...string) (*update.Result, error) {
+		return update.Image(ctx, update.Options{
 			Store: st, Ref: "oci:" + out + ":app", Index: idx2, Only: only, Tag: "updated",
 			Older: slices.Values([]*mirror.Index{idx1}),
 		})
 	}
-	res, err := update("hello")
+	res, err := run("hello")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.New.Digest != orig.Manifest.Digest || !res.Diff.Empty() {
 		t.Errorf("--only hello: %s, want the original %s; diff %+v", res.New.Digest, orig.Manifest.Digest, res.Diff)
 	}
-	res, err = update("zlib1g")
+	res, err = run("zlib1g")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(res.Diff.Changed) != 1 || res.Diff.Changed[0].New.Version != newV {
 		t.Errorf("--only zlib1g: %+v", res.Diff.Changed)
 	}
-	if _, err := update("nginx"); err == nil || !strings.Contains(err.Error(), "nginx") {
+	if _, err := run("nginx"); err == nil || !strings.Contains(err.Error(), "nginx") {
 		t.Errorf("--only nginx (not in the image): %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package inspect
+package update
 
 import (
 	"context"
@@ -10,13 +10,16 @@ import (
 	"time"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/imageref"
+	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
 
-// UpdateOptions say which image to update and to what.
-type UpdateOptions struct {
+// Options say which image to update and to what.
+type Options struct {
 	// Store holds the layers (and compose's cache); bare tags name images
 	// in it.
 	Store *store.Store
@@ -31,8 +34,8 @@ type UpdateOptions struct {
 	// so indexes can be loaded lazily. May be nil.
 	Older iter.Seq[*mirror.Index]
 	// Request, when set, is the image's request; nil means the one the
-	// image records (LabelRequest), else an inferred one.
-	Request *Request
+	// image records (imagespec.LabelRequest), else an inferred one.
+	Request *imagespec.RecordedRequest
 	// Only, when set, updates only these packages (and whatever their new
 	// versions need): every other package of the image is pinned to its
 	// version.
@@ -50,14 +53,14 @@ type UpdateOptions struct {
 	Logf func(format string, args ...any)
 }
 
-// UpdateResult is what an update did.
-type UpdateResult struct {
-	Old, New *Image
-	Diff     *Diff
+// Result is what an update did.
+type Result struct {
+	Old, New *inspect.Image
+	Diff     *inspect.Diff
 	// Request is the request composed again; RequestFrom says where it
 	// came from: "given", "label" or "inferred" (with "verified" when it
 	// resolves to exactly the old image's packages over its index).
-	Request     Request
+	Request     imagespec.RecordedRequest
 	RequestFrom string
 	// Origin is the index the image was composed from, when found.
 	Origin *mirror.Index
@@ -67,14 +70,14 @@ type UpdateResult struct {
 	Duration time.Duration
 }
 
-// Update composes the image's request again over a newer index. Without
+// Image composes the image's request again over a newer index. Without
 // Only, the result is what `deb2fs compose` of the same request against
 // that index gives, byte for byte: package layers whose version did not
 // change are the same blobs, new versions bring their own layers, the
 // closure may gain or lose packages, and the configure layer is made
 // again (or taken from compose's cache). The image is read from its
 // manifest and config; only compose reads layers, from the store.
-func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
+func Image(ctx context.Context, opts Options) (*Result, error) {
 	start := time.Now()
 	logf := func(format string, args ...any) {
 		if opts.Logf != nil {
@@ -88,11 +91,11 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	cat, err := NewCatalog(opts.Store)
+	cat, err := inspect.NewCatalog(opts.Store)
 	if err != nil {
 		return nil, err
 	}
-	o := &Opener{Store: opts.Store, Catalog: cat}
+	o := &inspect.Opener{Store: opts.Store, Catalog: cat}
 	old, err := o.Open(ctx, opts.Ref)
 	if err != nil {
 		return nil, err
@@ -100,8 +103,8 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 	if !old.Composed {
 		return nil, fmt.Errorf("update: %s was not made by deb2fs compose", opts.Ref)
 	}
-	res := &UpdateResult{Old: old}
-	native := debianArch(old.Architecture, old.Variant)
+	res := &Result{Old: old}
+	native := old.DebianArchitecture()
 
 	// The index the image came from.
 	if holdsAll(opts.Index, old) {
@@ -116,18 +119,18 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 	}
 
 	// The request.
-	var req Request
-	switch r, err := RequestOf(old); {
+	var req imagespec.RecordedRequest
+	switch r, err := imagespec.RequestOf(old.Labels); {
 	case opts.Request != nil:
 		req, res.RequestFrom = *opts.Request, "given"
 	case err != nil:
-		return nil, err
+		return nil, fmt.Errorf("%s: %w", old.Ref, err)
 	case r != nil && r.Definition != "":
 		return nil, fmt.Errorf("update: %s was composed from the image definition %s, whose files, accounts and settings the image does not record: run deb2fs compose -f with it again", opts.Ref, r.Definition)
 	case r != nil:
 		req, res.RequestFrom = *r, "label"
 	default:
-		req = Request{MaxLayers: opts.MaxLayers, SourceDateEpoch: opts.SourceDateEpoch, Recommends: opts.Recommends}
+		req = imagespec.RecordedRequest{MaxLayers: opts.MaxLayers, SourceDateEpoch: opts.SourceDateEpoch, Recommends: opts.Recommends}
 		req.Install, res.RequestFrom = inferVerified(old, res.Origin, opts.Index, native, opts.Recommends, logf)
 	}
 	if res.RequestFrom != "label" {
@@ -144,7 +147,7 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 
 	idx := opts.Index
 	install := req.Install
-	var recorded *compose.RecordedRequest
+	var recorded *imagespec.RecordedRequest
 	if len(opts.Only) > 0 {
 		recorded = &req // the image records the user's request, not the pins
 		if idx, install, err = pinOthers(old, res.Origin, opts.Index, req.Install, opts.Only); err != nil {
@@ -161,14 +164,14 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 		return nil, fmt.Errorf("update: %w", err)
 	}
 	res.Composed = img
-	newRef := out.Tag
+	newRef := imageref.Ref{Path: out.Tag}
 	if out.Path != "" {
-		newRef = "oci:" + out.Path + ":" + out.Tag
+		newRef = imageref.Ref{Transport: imageref.OCI, Path: out.Path, Tag: out.Tag}
 	}
-	if res.New, err = o.Open(ctx, newRef); err != nil {
+	if res.New, err = o.Open(ctx, newRef.String()); err != nil {
 		return nil, err
 	}
-	res.Diff = Compare(old, res.New)
+	res.Diff = inspect.Compare(old, res.New)
 	res.Duration = time.Since(start)
 	return res, nil
 }
@@ -176,18 +179,23 @@ func Update(ctx context.Context, opts UpdateOptions) (*UpdateResult, error) {
 // updateOutput is where the updated image goes: the layout and tag of
 // ref, or tag instead of ref's.
 func updateOutput(ref, tag string) (compose.Output, error) {
-	if strings.HasPrefix(ref, "oci:") {
-		dir, t, _ := strings.Cut(strings.TrimPrefix(ref, "oci:"), ":")
+	r, err := imageref.Parse(ref)
+	if err != nil {
+		return compose.Output{}, fmt.Errorf("update %w", err)
+	}
+	switch r.Transport {
+	case imageref.OCI:
 		if tag == "" {
-			tag = t
+			tag = r.Tag
 		}
 		if tag == "" || strings.HasPrefix(tag, "sha256:") {
 			return compose.Output{}, fmt.Errorf("update %s: name the tag to write (--tag)", ref)
 		}
-		return compose.Output{Kind: "oci", Path: dir, Tag: tag}, nil
-	}
-	if strings.HasPrefix(ref, "docker://") || strings.Contains(ref, "/") {
+		return compose.Output{Kind: "oci", Path: r.Path, Tag: tag}, nil
+	case imageref.Registry:
 		return compose.Output{}, fmt.Errorf("update %s: update an image in the store or an OCI layout, then push it", ref)
+	case imageref.DockerArchive:
+		return compose.Output{}, fmt.Errorf("update %s: update an image in the store or an OCI layout, then write it to an archive", ref)
 	}
 	if tag == "" {
 		tag = ref
@@ -205,7 +213,7 @@ func resolveRequest(install []string, recommends bool) resolve.Request {
 
 // holdsAll reports whether ix has every package of im at its version
 // (and architecture, when known).
-func holdsAll(ix *mirror.Index, im *Image) bool {
+func holdsAll(ix *mirror.Index, im *inspect.Image) bool {
 	for i := range im.Packages {
 		if findEntry(ix, &im.Packages[i]) == nil {
 			return false
@@ -215,7 +223,7 @@ func holdsAll(ix *mirror.Index, im *Image) bool {
 }
 
 // findEntry returns ix's entry for p at p's version, or nil.
-func findEntry(ix *mirror.Index, p *Package) *mirror.Entry {
+func findEntry(ix *mirror.Index, p *inspect.Package) *mirror.Entry {
 	ps := ix.Packages
 	i, _ := slices.BinarySearchFunc(ps, p.Name, func(e mirror.Entry, name string) int { return strings.Compare(e.Package, name) })
 	for ; i < len(ps) && ps[i].Package == p.Name; i++ {
@@ -236,8 +244,8 @@ func findEntry(ix *mirror.Index, p *Package) *mirror.Entry {
 // from is known, checks that it resolves to exactly the image's packages
 // there, adding what the resolution misses (packages in a dependency
 // cycle no leaf reaches) until it does.
-func inferVerified(old *Image, origin, latest *mirror.Index, native string, recommends bool, logf func(string, ...any)) ([]string, string) {
-	meta := func(p *Package) *mirror.Entry {
+func inferVerified(old *inspect.Image, origin, latest *mirror.Index, native string, recommends bool, logf func(string, ...any)) ([]string, string) {
+	meta := func(p *inspect.Package) *mirror.Entry {
 		if origin != nil {
 			return findEntry(origin, p)
 		}
@@ -284,7 +292,7 @@ func inferVerified(old *Image, origin, latest *mirror.Index, native string, reco
 // request plus every package of the image not in only pinned to its
 // version, over the new index completed with the old entries of the
 // pinned versions it no longer has.
-func pinOthers(old *Image, origin, latest *mirror.Index, install, only []string) (*mirror.Index, []string, error) {
+func pinOthers(old *inspect.Image, origin, latest *mirror.Index, install, only []string) (*mirror.Index, []string, error) {
 	for _, n := range only {
 		if len(old.Find(n)) == 0 {
 			return nil, nil, fmt.Errorf("update --only %s: the image has no such package", n)

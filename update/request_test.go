@@ -1,9 +1,11 @@
-package inspect
+package update
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/mirror"
 )
 
@@ -23,12 +25,12 @@ func TestInferRequest(t *testing.T) {
 		"usr-is-merged": {Package: "usr-is-merged"},
 		"orphan":        {Package: "orphan"},
 	}
-	im := &Image{}
+	im := &inspect.Image{}
 	for n := range es {
-		im.Packages = append(im.Packages, Package{Name: n, Version: "1"})
+		im.Packages = append(im.Packages, inspect.Package{Name: n, Version: "1"})
 	}
-	sortPackages(im.Packages)
-	got := InferRequest(im, func(p *Package) *mirror.Entry {
+	slices.SortFunc(im.Packages, func(a, b inspect.Package) int { return strings.Compare(a.Name, b.Name) })
+	got := InferRequest(im, func(p *inspect.Package) *mirror.Entry {
 		if p.Name == "orphan" {
 			return nil // unknown: kept
 		}
