@@ -105,7 +105,7 @@ type raw struct {
 		Components []string `yaml:"components"`
 		Keyring    string   `yaml:"keyring"`
 	} `yaml:"sources"`
-	Accounts   struct {
+	Accounts struct {
 		Groups []struct {
 			Name    string   `yaml:"name"`
 			GID     int      `yaml:"gid"`
