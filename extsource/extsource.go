@@ -29,8 +29,10 @@ type Added struct {
 	// too; their entries have a layer once converted (Fill).
 	Index  *mirror.Index
 	client *archive.Client
-	// pkgs are the sources' packages by .deb SHA256.
+	// pkgs are the sources' packages by .deb SHA256, at their entries'
+	// places in Index.Packages.
 	pkgs map[string]*archive.Package
+	at   map[string]int
 }
 
 // Add loads srcs with client (every suite must load and verify: an
@@ -41,7 +43,7 @@ type Added struct {
 // otherwise an error naming both. A source package that is in the store
 // already gets its layer at once.
 func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirror.Index, srcs []archive.Source) (*Added, error) {
-	a := &Added{client: client, pkgs: map[string]*archive.Package{}}
+	a := &Added{client: client, pkgs: map[string]*archive.Package{}, at: map[string]int{}}
 	out := *idx
 	out.Packages = append([]mirror.Entry(nil), idx.Packages...)
 	out.Origins = append([]mirror.Origin(nil), idx.Origins...)
@@ -59,31 +61,22 @@ func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirr
 	if err != nil {
 		return nil, fmt.Errorf("extra sources: %w", err)
 	}
-	origin := map[*archive.Release]int{}
-	for _, rel := range snap.Releases {
-		origin[rel] = len(out.Origins)
-		var comps []string
-		for _, s := range srcs {
-			if s.URI == rel.URI && slices.Contains(s.Suites, rel.Dist) {
-				comps = append(comps, s.Components...)
-			}
-		}
-		out.Origins = append(out.Origins, mirror.Origin{
-			Archive: rel.URI, Codename: rel.Codename, Suite: rel.Suite, Components: comps,
-			Date: rel.Date.UTC(), Signer: rel.Signer().Fingerprint,
-		})
-	}
+	origins, origin := mirror.OriginsOf(snap.Releases, srcs, len(out.Origins))
+	out.Origins = append(out.Origins, origins...)
 	pkgs, err := snap.Merge()
 	if err != nil {
 		return nil, fmt.Errorf("extra sources: %w", err)
 	}
 	at := map[string]int{}
+	seqOf := map[string]int{} // a name keeps the number it has
 	maxSeq := 0
 	for i, e := range out.Packages {
 		at[e.Package+"_"+e.Version+"_"+e.Architecture] = i
 		maxSeq = max(maxSeq, e.Seq)
+		if _, ok := seqOf[e.Package]; !ok {
+			seqOf[e.Package] = e.Seq
+		}
 	}
-	seqOf := map[string]int{}
 	for _, p := range pkgs {
 		key := p.Name + "_" + p.Version + "_" + p.Architecture
 		if i, ok := at[key]; ok {
@@ -98,9 +91,7 @@ func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirr
 		// Names first met in a source are read after the index's, in the
 		// order of their first stanza; a name the index has keeps its
 		// number.
-		if s, ok := seqOfName(out.Packages, p.Name); ok {
-			e.Seq = s
-		} else if s, ok := seqOf[p.Name]; ok {
+		if s, ok := seqOf[p.Name]; ok {
 			e.Seq = s
 		} else {
 			maxSeq++
@@ -110,20 +101,11 @@ func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirr
 			return nil, err
 		}
 		at[key] = len(out.Packages)
+		a.at[p.SHA256] = len(out.Packages)
 		out.Packages = append(out.Packages, e)
 		a.pkgs[p.SHA256] = p
 	}
 	return a, nil
-}
-
-// seqOfName is the Seq of the first entry of name in es.
-func seqOfName(es []mirror.Entry, name string) (int, bool) {
-	for _, e := range es {
-		if e.Package == name {
-			return e.Seq, true
-		}
-	}
-	return 0, false
 }
 
 // indexArchs are the architectures of idx's packages other than all, or
@@ -173,10 +155,8 @@ func (a *Added) Fill(ctx context.Context, st *store.Store, es []mirror.Entry) er
 				return err
 			}
 		}
-		for j := range a.Index.Packages {
-			if a.Index.Packages[j].DebSHA256 == es[i].DebSHA256 {
-				a.Index.Packages[j].Layer = es[i].Layer
-			}
+		if j, ok := a.at[es[i].DebSHA256]; ok {
+			a.Index.Packages[j].Layer = es[i].Layer
 		}
 	}
 	return nil
@@ -206,7 +186,6 @@ func (a *Added) layerFromStore(st *store.Store, e *mirror.Entry) error {
 	if err != nil || !ok {
 		return err
 	}
-	e.Layer = mirror.Layer{Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
-		Manifest: rec.Manifest.Digest, Format: rec.Format}
+	e.Layer = mirror.LayerOf(rec)
 	return nil
 }
