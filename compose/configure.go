@@ -137,6 +137,11 @@ var dpkgFailure = regexp.MustCompile(`error processing package (\S+) \(--configu
 // package ended up installed.
 func runConfigure(ctx context.Context, sb *scriptSandbox, pkgs []*mirror.Entry) ([]byte, error) {
 	argv := []string{"dpkg", "--configure"}
+	if len(pkgs) > 0 {
+		// As apt configures (DPkg::NoTriggers): the triggers these
+		// packages activate run once, in the last, --pending run.
+		argv = append(argv, "--no-triggers")
+	}
 	for _, e := range pkgs {
 		argv = append(argv, infoName(e))
 	}

@@ -112,11 +112,13 @@ type stage struct {
 	waiting   *mirror.Entry // the package whose preinst waits for configure
 }
 
-// stages plans the preinsts and configure runs in the order dpkg and apt
-// give them on a Debian system. A package's preinst runs once what it
-// Pre-Depends on is configured, and so is the Essential set, which every
-// package but an Essential one (installed when the set is being
-// bootstrapped) may use without declaring it (Debian policy 3.8, 7.2):
+// stages plans the preinsts and configure runs in the order a bootstrap
+// gives them on a Debian system: the Essential set is installed first, in
+// one `dpkg --install --force-depends` as mmdebstrap and debootstrap do
+// (its preinsts wait for nothing), then apt installs the rest, where a
+// package's preinst runs once what it Pre-Depends on is configured, and
+// so is the Essential set, which every package may use without declaring
+// it (Debian policy 3.8, 7.2):
 // mariadb-server's preinst calls adduser, whose chfn needs the PAM
 // configuration libpam-runtime's postinst writes. So before such a
 // preinst, the preinsts of those prerequisites (and of their own
@@ -139,11 +141,8 @@ func (g *scriptGraph) stages(hasPreinst func(*mirror.Entry) bool) []stage {
 		if !hasPreinst(x) || ran[x] {
 			continue
 		}
-		if len(g.pre[x]) > 0 {
-			roots := g.pre[x]
-			if !x.Essential {
-				roots = append(append([]*mirror.Entry(nil), roots...), essential...)
-			}
+		if len(g.pre[x]) > 0 && !x.Essential {
+			roots := append(append([]*mirror.Entry(nil), g.pre[x]...), essential...)
 			need := g.closure(roots, configured)
 			if len(need) > 0 && !need[x] {
 				for _, e := range g.order {

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -30,7 +31,9 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/extsource"
 	"github.com/deb2fs/deb2fs/localdeb"
 	"github.com/deb2fs/deb2fs/lockfile"
 	"github.com/deb2fs/deb2fs/mirror"
@@ -54,7 +57,10 @@ type Definition struct {
 	Packages   []string
 	Recommends bool
 	// Debs are local .debs (paths in the build context).
-	Debs     []string
+	Debs []string
+	// Sources are extra apt sources, each signed by the keyring of the
+	// build context it names (SignedBy, an absolute path).
+	Sources  []archive.Source
 	Accounts compose.Accounts
 	// Files are the files layer's entries, the context's directories
 	// expanded into their files.
@@ -93,7 +99,13 @@ type raw struct {
 	Packages   []string `yaml:"packages"`
 	Recommends bool     `yaml:"install-recommends"`
 	Debs       []string `yaml:"debs"`
-	Accounts   struct {
+	Sources    []struct {
+		URI        string   `yaml:"uri"`
+		Suites     []string `yaml:"suites"`
+		Components []string `yaml:"components"`
+		Keyring    string   `yaml:"keyring"`
+	} `yaml:"sources"`
+	Accounts struct {
 		Groups []struct {
 			Name    string   `yaml:"name"`
 			GID     int      `yaml:"gid"`
@@ -403,6 +415,21 @@ func (p *parser) definition(r *raw, contextDir string) (*Definition, error) {
 		d.Debs = append(d.Debs, p2)
 	}
 
+	for i, src := range r.Sources {
+		key := fmt.Sprintf("sources[%d]", i)
+		kr, err := inContextOf(contextDir, src.Keyring)
+		if err != nil {
+			return nil, p.errAt(key+".keyring", "%v", err)
+		}
+		if fi, err := os.Stat(kr); err != nil || !fi.Mode().IsRegular() {
+			return nil, p.errAt(key+".keyring", "%s: not a regular file", src.Keyring)
+		}
+		d.Sources = append(d.Sources, archive.Source{
+			URI: strings.TrimRight(src.URI, "/"), Suites: src.Suites, Components: src.Components,
+			SignedBy: kr, Origin: fmt.Sprintf("%s %s", p.file, key),
+		})
+	}
+
 	// Accounts: the ids files may be owned by.
 	users := map[string][2]int{"root": {0, 0}}
 	groups := map[string]int{"root": 0}
@@ -648,29 +675,57 @@ func octal(s string, def int64) (int64, error) {
 }
 
 // Resolve resolves the definition's packages over idx, with its local
-// .debs converted into st and resolved together with the archive: the
-// package set compose configures, and the request it records.
+// .debs converted into st and its extra sources' packages added
+// (extsource), resolved together with the archive: the package set
+// compose configures, and the request it records. The packages picked
+// from an extra source are fetched and converted into st.
 func (d *Definition) Resolve(ctx context.Context, st *store.Store, idx *mirror.Index) ([]mirror.Entry, resolve.Request, error) {
 	req := resolve.Request{Install: append([]string(nil), d.Packages...), Recommends: d.Recommends}
-	if len(d.Debs) > 0 {
-		var pins []string
-		var err error
-		if idx, pins, err = localdeb.Add(ctx, st, idx, d.Debs); err != nil {
-			return nil, req, err
-		}
-		req.Install = append(req.Install, pins...)
+	idx, added, pins, err := d.extend(ctx, st, idx)
+	if err != nil {
+		return nil, req, err
 	}
+	req.Install = append(req.Install, pins...)
 	es, err := idx.Resolve(req, "")
 	if err != nil {
 		return nil, req, fmt.Errorf("%s: %w", d.Path, err)
 	}
+	if added != nil {
+		if err := added.Fill(ctx, st, es); err != nil {
+			return nil, req, fmt.Errorf("%s: %w", d.Path, err)
+		}
+	}
 	return es, req, nil
 }
 
+// extend adds the definition's extra sources and local .debs to idx:
+// the index to resolve over, the sources' packages (nil without sources)
+// and the requests that pick the local .debs.
+func (d *Definition) extend(ctx context.Context, st *store.Store, idx *mirror.Index) (*mirror.Index, *extsource.Added, []string, error) {
+	var added *extsource.Added
+	if len(d.Sources) > 0 {
+		var err error
+		if added, err = extsource.Add(ctx, archive.New(), st, idx, slices.Clone(d.Sources)); err != nil {
+			return nil, nil, nil, fmt.Errorf("%s: %w", d.Path, err)
+		}
+		idx = added.Index
+	}
+	var pins []string
+	if len(d.Debs) > 0 {
+		var err error
+		if idx, pins, err = localdeb.Add(ctx, st, idx, d.Debs); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	return idx, added, pins, nil
+}
+
 // ResolveLocked is the package set of the definition's lock l: each
-// locked package looked up in the indexes (with the definition's local
-// .debs added to each), checked against the lock. A lock the definition
-// no longer matches is an error (lockfile.ErrStale).
+// locked package looked up in the indexes (with the definition's extra
+// sources and local .debs added to each), checked against the lock. A
+// lock the definition no longer matches is an error (lockfile.ErrStale).
+// A locked package of an extra source the store lacks is fetched from it
+// and converted.
 func (d *Definition) ResolveLocked(ctx context.Context, st *store.Store, l *lockfile.Lock, indexes ...*mirror.Index) ([]mirror.Entry, resolve.Request, error) {
 	req := resolve.Request{Install: l.Request.Install, Recommends: l.Request.Recommends}
 	if err := l.Check(d.Packages, d.Recommends, d.Debs); err != nil {
@@ -681,11 +736,22 @@ func (d *Definition) ResolveLocked(ctx context.Context, st *store.Store, l *lock
 		if ix == nil {
 			continue
 		}
-		if len(d.Debs) > 0 {
-			var err error
-			if ix, _, err = localdeb.Add(ctx, st, ix, d.Debs); err != nil {
-				return nil, req, err
+		ix, added, _, err := d.extend(ctx, st, ix)
+		if err != nil {
+			return nil, req, err
+		}
+		if added != nil {
+			// Only the locked packages of the sources are fetched.
+			var locked []mirror.Entry
+			for _, e := range ix.Packages {
+				if added.From(e) && l.Has(e.DebSHA256) {
+					locked = append(locked, e)
+				}
 			}
+			if err := added.Fill(ctx, st, locked); err != nil {
+				return nil, req, fmt.Errorf("%s: %w", d.Path, err)
+			}
+			ix = added.Index
 		}
 		with = append(with, ix)
 	}

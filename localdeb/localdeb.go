@@ -104,7 +104,6 @@ func entry(ctx context.Context, st *store.Store, path string) (mirror.Entry, err
 	if err != nil || !ok {
 		return mirror.Entry{}, fmt.Errorf("no record in the store after converting it: %v", err)
 	}
-	l := res.Layer
-	e.Layer = mirror.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType, Format: l.Format, Manifest: rec.Manifest.Digest}
+	e.Layer = mirror.LayerOf(rec)
 	return e, nil
 }

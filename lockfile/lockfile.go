@@ -176,6 +176,17 @@ func (l *Lock) Check(install []string, recommends bool, debs []string) error {
 	return nil
 }
 
+// Has reports whether the lock holds the package whose .deb has the
+// SHA256 sum.
+func (l *Lock) Has(sum string) bool {
+	for _, p := range l.Packages {
+		if p.DebSHA256 == sum {
+			return true
+		}
+	}
+	return false
+}
+
 // Entries finds every locked package in the indexes (the locked index
 // first, when the store still has it) and the local entries: the set to
 // compose. A package no index holds with its .deb SHA256 and layer is an

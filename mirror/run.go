@@ -316,9 +316,29 @@ func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*ar
 		Scope:   scopeNames(&r.o),
 		Input:   inputDigest(&r.o, srcs, snap.Releases),
 	}
-	origin := map[*archive.Release]int{}
-	for _, rel := range snap.Releases {
-		origin[rel] = len(ix.Origins)
+	var origin map[*archive.Release]int
+	ix.Origins, origin = OriginsOf(snap.Releases, srcs, 0)
+	for i, p := range pkgs {
+		rec := recs[i]
+		if rec == nil {
+			continue
+		}
+		e := EntryIn(p, order)
+		e.Origin = origin[p.Release]
+		e.Layer = LayerOf(rec)
+		ix.Packages = append(ix.Packages, e)
+	}
+	return ix
+}
+
+// OriginsOf are the index origins of a snapshot's releases, read from
+// srcs (the components each was read with), and the number of each
+// release's origin, counted from first (the origins an index has before).
+func OriginsOf(rels []*archive.Release, srcs []archive.Source, first int) ([]Origin, map[*archive.Release]int) {
+	var out []Origin
+	at := map[*archive.Release]int{}
+	for _, rel := range rels {
+		at[rel] = first + len(out)
 		var comps []string
 		for _, s := range srcs {
 			if s.URI != rel.URI || !slices.Contains(s.Suites, rel.Dist) {
@@ -330,23 +350,18 @@ func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*ar
 				}
 			}
 		}
-		ix.Origins = append(ix.Origins, Origin{
+		out = append(out, Origin{
 			Archive: rel.URI, Codename: rel.Codename, Suite: rel.Suite, Components: comps,
 			Date: rel.Date.UTC(), Signer: rel.Signer().Fingerprint,
 		})
 	}
-	for i, p := range pkgs {
-		rec := recs[i]
-		if rec == nil {
-			continue
-		}
-		e := EntryIn(p, order)
-		e.Origin = origin[p.Release]
-		e.Layer = Layer{
-			Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
-			Manifest: rec.Manifest.Digest, Format: rec.Format,
-		}
-		ix.Packages = append(ix.Packages, e)
+	return out, at
+}
+
+// LayerOf is the index's view of a layer record of the store.
+func LayerOf(rec *store.Record) Layer {
+	return Layer{
+		Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
+		Manifest: rec.Manifest.Digest, Format: rec.Format,
 	}
-	return ix
 }

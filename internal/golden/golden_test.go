@@ -196,4 +196,3 @@ func TestGoldenDigests(t *testing.T) {
 		g.save(t)
 	}
 }
-

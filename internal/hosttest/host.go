@@ -164,5 +164,5 @@ func LayerOf(t testing.TB, s *store.Store, l *convert.Layer) mirror.Layer {
 	if err != nil || !ok {
 		t.Fatalf("%s: no record in the store: %v", l.Package, err)
 	}
-	return mirror.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType, Format: l.Format, Manifest: rec.Manifest.Digest}
+	return mirror.LayerOf(rec)
 }
