@@ -15,7 +15,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/firstboot"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -186,7 +186,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 		}
 	}
 	sb := &scriptSandbox{box: sc.box, root: root, env: baseEnv(sde), logf: c.logf}
-	hasPreinst := func(e *mirror.Entry) bool {
+	hasPreinst := func(e *index.Entry) bool {
 		_, err := os.Lstat(filepath.Join(root, "var/lib/dpkg/info", infoName(e)+".preinst"))
 		return err == nil
 	}

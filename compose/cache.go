@@ -15,7 +15,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/firstboot"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 )
 
 // FormatVersion is the version of what compose makes from a set of
@@ -43,7 +43,7 @@ type cacheRecord struct {
 // layer, the package layers in order, and the SOURCE_DATE_EPOCH asked for
 // (0: derived from the layers, which the key already covers), and the
 // accounts, when there are any.
-func cacheKey(arch string, base v1.Hash, es []mirror.Entry, sde int64, acc Accounts) string {
+func cacheKey(arch string, base v1.Hash, es []index.Entry, sde int64, acc Accounts) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "deb2fs compose %d layer-format %d firstboot %d arch %s base %s sde %d\n",
 		FormatVersion, convert.FormatVersion, firstboot.Version, arch, base, sde)

@@ -16,7 +16,7 @@ import (
 	"github.com/deb2fs/deb2fs/dpkg"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/imagespec"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/sandbox"
 )
 
@@ -28,8 +28,8 @@ type composer struct {
 	opts     Options
 	storeDir string
 	arch     string
-	pkgs     []mirror.Entry // canonical order
-	groups   []layerGroup   // the package layers of the image
+	pkgs     []index.Entry // canonical order
+	groups   []layerGroup  // the package layers of the image
 	timings  Timings
 
 	configureOutput []byte
@@ -80,11 +80,11 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		c.logf("resolved %d packages in %s", len(pkgs), c.timings.Resolve.Round(time.Millisecond))
 	}
 	c.pkgs = canonicalOrder(pkgs)
-	c.arch = mirror.NativeArch(c.pkgs)
+	c.arch = index.NativeArch(c.pkgs)
 	if c.arch == "" {
 		return nil, errors.New("compose: every package is Architecture: all; the architecture is unknown")
 	}
-	var missing []mirror.Entry
+	var missing []index.Entry
 	for _, e := range c.pkgs {
 		if !haveBlob(c.storeDir, e.Layer.Digest, e.Layer.Size) {
 			missing = append(missing, e)
@@ -320,7 +320,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 // convert annotates it in the store: name, version, architecture, source
 // (the index's Source field, "NAME" or "NAME (VERSION)"; the package's
 // name when empty) and the .deb's SHA256.
-func packageAnnotations(e mirror.Entry) map[string]string {
+func packageAnnotations(e index.Entry) map[string]string {
 	a := map[string]string{
 		imagespec.AnnotationPackage: e.Package, imagespec.AnnotationVersion: e.Version,
 		imagespec.AnnotationArchitecture: e.Architecture, imagespec.AnnotationSource: sourceOf(e),
@@ -331,7 +331,7 @@ func packageAnnotations(e mirror.Entry) map[string]string {
 	return a
 }
 
-func sourceOf(e mirror.Entry) string {
+func sourceOf(e index.Entry) string {
 	if e.Source == "" {
 		return e.Package
 	}
@@ -360,7 +360,7 @@ func DefaultTag(request []string, key string) string {
 
 // packagesLabel lists the packages as NAME=VERSION, comma separated, in
 // layer order.
-func packagesLabel(es []mirror.Entry) string {
+func packagesLabel(es []index.Entry) string {
 	parts := make([]string, len(es))
 	for i, e := range es {
 		parts[i] = e.Package + "=" + e.Version

@@ -10,7 +10,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 )
 
 // ScriptError is a maintainer script that failed at compose time.
@@ -57,7 +57,7 @@ const (
 
 // infoName is the name of a package's files in var/lib/dpkg/info:
 // PKG:ARCH for Multi-Arch: same packages, else PKG.
-func infoName(e *mirror.Entry) string {
+func infoName(e *index.Entry) string {
 	if e.MultiArch == "same" {
 		return e.Package + ":" + e.Architecture
 	}
@@ -91,7 +91,7 @@ const (
 
 // runPreinsts runs `preinst install` of every package that has one, in
 // order, all in one sandbox. dpkgVersion is DPKG_RUNNING_VERSION.
-func runPreinsts(ctx context.Context, sb *scriptSandbox, order []*mirror.Entry, dpkgVersion string) (int, error) {
+func runPreinsts(ctx context.Context, sb *scriptSandbox, order []*index.Entry, dpkgVersion string) (int, error) {
 	args := []string{"/bin/sh", "-c", preinstDriver, "deb2fs-preinst"}
 	n := 0
 	for _, e := range order {
@@ -135,7 +135,7 @@ var dpkgFailure = regexp.MustCompile(`error processing package (\S+) \(--configu
 // runConfigure runs `dpkg --configure` of the packages given, or of every
 // package left with --pending (none given), and then checks that every
 // package ended up installed.
-func runConfigure(ctx context.Context, sb *scriptSandbox, pkgs []*mirror.Entry) ([]byte, error) {
+func runConfigure(ctx context.Context, sb *scriptSandbox, pkgs []*index.Entry) ([]byte, error) {
 	argv := []string{"dpkg", "--configure"}
 	if len(pkgs) > 0 {
 		// As apt configures (DPkg::NoTriggers): the triggers these

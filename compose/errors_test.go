@@ -12,13 +12,13 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
 
 // handMade converts a hand-made package into s and returns its entry.
-func handMade(t *testing.T, s *store.Store, d fixtures.Deb, name string) mirror.Entry {
+func handMade(t *testing.T, s *store.Store, d fixtures.Deb, name string) index.Entry {
 	t.Helper()
 	p := d.WriteFile(t, t.TempDir(), name+".deb")
 	data, _ := os.ReadFile(p)
@@ -28,10 +28,10 @@ func handMade(t *testing.T, s *store.Store, d fixtures.Deb, name string) mirror.
 		t.Fatal(r.Err)
 	}
 	l := r.Layer
-	return mirror.Entry{
+	return index.Entry{
 		Package: l.Package, Version: l.Version, Architecture: l.Architecture, Priority: "optional",
 		DebSHA256: hex.EncodeToString(sum[:]),
-		Layer:     mirror.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType},
+		Layer:     index.Layer{Digest: l.Digest, DiffID: l.DiffID, Size: l.Size, MediaType: l.MediaType},
 	}
 }
 
@@ -51,7 +51,7 @@ func TestComposeFailingScript(t *testing.T) {
 			}, name)
 			out := t.TempDir()
 			_, err := Compose(context.Background(), Options{
-				Packages: append(append([]mirror.Entry(nil), base...), e), Store: s, NoCache: true,
+				Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true,
 				Output: Output{Kind: "oci", Path: out, Tag: "failing"},
 			})
 			var se *ScriptError
@@ -94,7 +94,7 @@ func TestComposeScriptErrorLastLines(t *testing.T) {
 		"postinst": "i=1\nwhile [ $i -le 60 ]; do echo \"chatty line $i\"; i=$((i+1)); done\necho 'last words' >&2\nexit 1\n",
 	}), name)
 	_, err := Compose(context.Background(), Options{
-		Packages: append(append([]mirror.Entry(nil), base...), e), Store: s, NoCache: true,
+		Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true,
 		Output: Output{Kind: "oci", Path: t.TempDir()},
 	})
 	var se *ScriptError

@@ -23,7 +23,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/fixtures"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
@@ -80,7 +80,7 @@ func TestSandboxEscapes(t *testing.T) {
 		t.Run(string(how), func(t *testing.T) {
 			out := t.TempDir()
 			img, err := Compose(context.Background(), Options{
-				Packages: append(append([]mirror.Entry(nil), base...), e), Store: s, NoCache: true, Assemble: how,
+				Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true, Assemble: how,
 				SourceDateEpoch: escapeEpoch,
 				Output:          Output{Kind: "oci", Path: out, Tag: "escape"},
 			})
@@ -165,7 +165,7 @@ func TestSandboxRunaways(t *testing.T) {
 		var logs []string
 		var mu sync.Mutex
 		_, err := Compose(context.Background(), Options{
-			Packages: append(append([]mirror.Entry(nil), base...), handMade(t, s, d, name)), Store: s, NoCache: true,
+			Packages: append(append([]index.Entry(nil), base...), handMade(t, s, d, name)), Store: s, NoCache: true,
 			Output: Output{Kind: "oci", Path: t.TempDir()}, ScriptTimeout: timeout, Pids: 256,
 			SourceDateEpoch: runawayEpoch,
 			Logf: func(format string, args ...any) {
@@ -241,7 +241,7 @@ func TestComposeKilled(t *testing.T) {
 	name := "deb2fs-killed-sleeper"
 	if os.Getenv(killedChild) == "1" {
 		_, err := Compose(context.Background(), Options{
-			Packages: append(append([]mirror.Entry(nil), base...),
+			Packages: append(append([]index.Entry(nil), base...),
 				handMade(t, s, fixtures.ScriptDeb(name, map[string]string{"postinst": "sleep 100000\n"}), name)),
 			Store: s, NoCache: true, Output: Output{Kind: "oci", Path: t.TempDir()}, SourceDateEpoch: killedEpoch,
 		})

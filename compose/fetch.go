@@ -6,20 +6,19 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/sync/errgroup"
-
-	"github.com/deb2fs/deb2fs/mirror"
 )
 
 // fetchLayers copies the package layers the store lacks from the registry
 // repository src (a registry-backed mirror) into the store, each checked
 // against its digest and size as it is written; nothing partial is left.
 // It returns how many it fetched.
-func fetchLayers(ctx context.Context, storeDir, src string, missing []mirror.Entry, rt http.RoundTripper) (int, error) {
+func fetchLayers(ctx context.Context, storeDir, src string, missing []index.Entry, rt http.RoundTripper) (int, error) {
 	repo, err := name.NewRepository(src)
 	if err != nil {
 		return 0, fmt.Errorf("layers from %q: %w", src, err)
@@ -42,7 +41,7 @@ func fetchLayers(ctx context.Context, storeDir, src string, missing []mirror.Ent
 }
 
 // fetchLayer copies one blob.
-func fetchLayer(storeDir string, repo name.Repository, l mirror.Layer, opts []remote.Option) error {
+func fetchLayer(storeDir string, repo name.Repository, l index.Layer, opts []remote.Option) error {
 	rl, err := remote.Layer(repo.Digest(l.Digest.String()), opts...)
 	if err != nil {
 		return err

@@ -11,7 +11,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -86,7 +86,7 @@ func TestComposeFetchLayers(t *testing.T) {
 	}
 	// Without a source, a missing layer is an error naming it.
 	bare := emptyStore(t)
-	_, err = Compose(context.Background(), Options{Packages: []mirror.Entry{es[0]}, Store: bare, Output: Output{Kind: "oci", Path: t.TempDir()}})
+	_, err = Compose(context.Background(), Options{Packages: []index.Entry{es[0]}, Store: bare, Output: Output{Kind: "oci", Path: t.TempDir()}})
 	if err == nil || !strings.Contains(err.Error(), es[0].Package) || !strings.Contains(err.Error(), "not in the store") {
 		t.Errorf("missing layer without a source: %v", err)
 	}

@@ -14,7 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/imagespec"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 )
 
 // groupMember is one entry of imagespec.AnnotationGroupMembers.
@@ -29,13 +29,13 @@ type groupMember struct {
 // layerGroup is one layer of the image holding one or more packages.
 type layerGroup struct {
 	name    string // "" for a single package's own layer
-	members []mirror.Entry
+	members []index.Entry
 }
 
 // groupClass is the class a package is grouped with when the image is over
 // its layer budget: the essential set first (common to every image), then
 // each priority of the base system. Optional packages have no class.
-func groupClass(e *mirror.Entry) string {
+func groupClass(e *index.Entry) string {
 	switch {
 	case e.Essential:
 		return "essential"
@@ -53,14 +53,14 @@ func groupClass(e *mirror.Entry) string {
 // so images still share them. If that is not enough, the remaining
 // packages are merged into consecutive runs of equal length in canonical
 // order.
-func planGroups(pkgs []mirror.Entry, budget int) ([]layerGroup, error) {
+func planGroups(pkgs []index.Entry, budget int) ([]layerGroup, error) {
 	if budget < 1 {
 		return nil, fmt.Errorf("a layer budget of %d leaves no room for packages", budget)
 	}
-	singles := func(es []mirror.Entry) []layerGroup {
+	singles := func(es []index.Entry) []layerGroup {
 		out := make([]layerGroup, len(es))
 		for i, e := range es {
-			out[i] = layerGroup{members: []mirror.Entry{e}}
+			out[i] = layerGroup{members: []index.Entry{e}}
 		}
 		return out
 	}
@@ -178,7 +178,7 @@ func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.De
 // Directories shared by several members (identical in each, by the
 // package layer format) are written once; no other path is written by two
 // packages.
-func mergeLayers(w io.Writer, storeDir string, members []mirror.Entry) (v1.Descriptor, v1.Hash, error) {
+func mergeLayers(w io.Writer, storeDir string, members []index.Entry) (v1.Descriptor, v1.Hash, error) {
 	lw := newLayerWriter(w)
 	dirs := map[string]bool{}
 	for _, e := range members {
@@ -190,7 +190,7 @@ func mergeLayers(w io.Writer, storeDir string, members []mirror.Entry) (v1.Descr
 }
 
 // mergeLayer appends a member's layer, checked against its digest, to lw.
-func mergeLayer(lw *layerWriter, storeDir string, e mirror.Entry, dirs map[string]bool) error {
+func mergeLayer(lw *layerWriter, storeDir string, e index.Entry, dirs map[string]bool) error {
 	what := e.Package + " " + e.Version
 	rc, err := openCheckedLayer(blobPath(storeDir, e.Layer.Digest), v1.Descriptor{MediaType: e.Layer.MediaType, Digest: e.Layer.Digest, Size: e.Layer.Size}, what)
 	if err != nil {

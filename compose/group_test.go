@@ -7,15 +7,15 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/fixtures"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
 func TestPlanGroups(t *testing.T) {
-	var es []mirror.Entry
+	var es []index.Entry
 	add := func(n int, prefix string, essential bool, prio string) {
 		for i := 0; i < n; i++ {
-			es = append(es, mirror.Entry{Package: fmt.Sprintf("%s%02d", prefix, i), Essential: essential, Priority: prio})
+			es = append(es, index.Entry{Package: fmt.Sprintf("%s%02d", prefix, i), Essential: essential, Priority: prio})
 		}
 	}
 	add(20, "e", true, "required")

@@ -3,8 +3,8 @@ package compose
 import (
 	"testing"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -13,11 +13,11 @@ import (
 // of their layers kept in the fixtures cache (internal/hosttest), so a test
 // does not have to run `deb2fs mirror` first.
 
-func hostIndex(t testing.TB) *mirror.Index { return hosttest.HostIndex(t) }
+func hostIndex(t testing.TB) *index.Index { return hosttest.HostIndex(t) }
 
 func testStore(t testing.TB) *store.Store { return hosttest.CacheStore(t) }
 
-func hostSet(t testing.TB, s *store.Store, req resolve.Request) []mirror.Entry {
+func hostSet(t testing.TB, s *store.Store, req resolve.Request) []index.Entry {
 	return hosttest.HostSet(t, s, req)
 }
 

@@ -8,14 +8,14 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/fixtures"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
 
 // edgeRandom is a hand-made package whose postinst leaves per-instance
 // state no hook knows: random bytes, the host name and the boot id.
-func edgeRandom(t *testing.T, s *store.Store) mirror.Entry {
+func edgeRandom(t *testing.T, s *store.Store) index.Entry {
 	t.Helper()
 	deb := fixtures.Deb{
 		Control: fixtures.Control("edge-random"),
@@ -112,7 +112,7 @@ func TestInstanceStateNginxOpenSSH(t *testing.T) {
 	if keys != 0 {
 		t.Errorf("%d ssh host key files differ, want none: the placeholders should have kept ssh-keygen from running", keys)
 	}
-	key := cacheKey(mirror.NativeArch(opts.Packages), img.Layers[0].Digest, canonicalOrder(opts.Packages), 0, Accounts{})
+	key := cacheKey(index.NativeArch(opts.Packages), img.Layers[0].Digest, canonicalOrder(opts.Packages), 0, Accounts{})
 	if log, err := os.ReadFile(strings.TrimSuffix(cachePath(s.Dir(), key), ".json") + ".log"); err != nil || !strings.Contains(string(log), "Setting up openssh-server") || strings.Contains(string(log), "Creating SSH2") {
 		t.Errorf("the postinst made host keys (or no log: %v):\n%s", err, log)
 	}

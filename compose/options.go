@@ -9,7 +9,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/imageref"
 	"github.com/deb2fs/deb2fs/imagespec"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -23,8 +23,8 @@ const DefaultMaxLayers = 100
 type Options struct {
 	// Packages is the resolved package set. When empty, Request is
 	// resolved over Index.
-	Packages []mirror.Entry
-	Index    *mirror.Index
+	Packages []index.Entry
+	Index    *index.Index
 	Request  resolve.Request
 
 	// Store holds the package layers; compose also keeps its base and
@@ -173,7 +173,7 @@ type Image struct {
 	// configure.
 	Layers []v1.Descriptor
 	// Packages are the image's packages, in layer order.
-	Packages []mirror.Entry
+	Packages []index.Entry
 	// Ref is where the image went: oci:DIR:TAG or docker-archive:FILE.
 	Ref string
 	// Cached is true when the configure layer came from the cache.

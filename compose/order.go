@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -18,7 +18,7 @@ var priorityRank = map[string]int{"required": 1, "important": 2, "standard": 3, 
 // of the set, so a package has the same relative position in every image
 // and images share their longest layer prefix: the essential set, common
 // to all, comes first.
-func canonicalLess(a, b *mirror.Entry) bool {
+func canonicalLess(a, b *index.Entry) bool {
 	if a.Essential != b.Essential {
 		return a.Essential
 	}
@@ -43,8 +43,8 @@ func rank(p string) int {
 }
 
 // canonicalOrder sorts a copy of es into the canonical layer order.
-func canonicalOrder(es []mirror.Entry) []mirror.Entry {
-	out := append([]mirror.Entry(nil), es...)
+func canonicalOrder(es []index.Entry) []index.Entry {
+	out := append([]index.Entry(nil), es...)
 	sort.SliceStable(out, func(i, j int) bool { return canonicalLess(&out[i], &out[j]) })
 	return out
 }
@@ -54,22 +54,20 @@ func canonicalOrder(es []mirror.Entry) []mirror.Entry {
 type scriptGraph struct {
 	// order: base-passwd first, then dependencies before dependents
 	// (resolve's topological order over the set itself).
-	order []*mirror.Entry
-	pre   map[*mirror.Entry][]*mirror.Entry // what satisfies each package's Pre-Depends
-	deps  map[*mirror.Entry][]*mirror.Entry // … its Pre-Depends and Depends
+	order []*index.Entry
+	pre   map[*index.Entry][]*index.Entry // what satisfies each package's Pre-Depends
+	deps  map[*index.Entry][]*index.Entry // … its Pre-Depends and Depends
 }
 
 // scriptOrder is the script graph of a package set.
-func scriptOrder(es []mirror.Entry, arch string) (*scriptGraph, error) {
-	pkgs := make([]resolve.Package, len(es))
-	byKey := map[string]*mirror.Entry{}
+func scriptOrder(es []index.Entry, arch string) (*scriptGraph, error) {
+	byKey := map[string]*index.Entry{}
 	install := make([]string, len(es))
 	for i := range es {
-		pkgs[i] = es[i].ResolvePackage()
 		byKey[es[i].Package] = &es[i]
 		install[i] = es[i].Package + "=" + es[i].Version
 	}
-	u, err := resolve.NewUniverse(arch, pkgs)
+	u, err := index.UniverseOf(arch, es)
 	if err != nil {
 		return nil, err
 	}
@@ -77,9 +75,9 @@ func scriptOrder(es []mirror.Entry, arch string) (*scriptGraph, error) {
 	if err != nil {
 		return nil, fmt.Errorf("the package set is not closed under its dependencies: %w", err)
 	}
-	g := &scriptGraph{pre: map[*mirror.Entry][]*mirror.Entry{}, deps: map[*mirror.Entry][]*mirror.Entry{}}
-	entries := func(ps []*resolve.Package) []*mirror.Entry {
-		var out []*mirror.Entry
+	g := &scriptGraph{pre: map[*index.Entry][]*index.Entry{}, deps: map[*index.Entry][]*index.Entry{}}
+	entries := func(ps []*resolve.Package) []*index.Entry {
+		var out []*index.Entry
 		for _, p := range ps {
 			if e := byKey[p.Name]; e != nil {
 				out = append(out, e)
@@ -107,9 +105,9 @@ func scriptOrder(es []mirror.Entry, arch string) (*scriptGraph, error) {
 // then configure some packages (none: the last step, dpkg --configure
 // --pending).
 type stage struct {
-	preinst   []*mirror.Entry
-	configure []*mirror.Entry
-	waiting   *mirror.Entry // the package whose preinst waits for configure
+	preinst   []*index.Entry
+	configure []*index.Entry
+	waiting   *index.Entry // the package whose preinst waits for configure
 }
 
 // stages plans the preinsts and configure runs in the order a bootstrap
@@ -127,14 +125,14 @@ type stage struct {
 // prerequisites (a dependency cycle through its Pre-Depends) has its
 // preinst run without a step of its own. hasPreinst says which packages
 // have a preinst.
-func (g *scriptGraph) stages(hasPreinst func(*mirror.Entry) bool) []stage {
-	var essential []*mirror.Entry
+func (g *scriptGraph) stages(hasPreinst func(*index.Entry) bool) []stage {
+	var essential []*index.Entry
 	for _, e := range g.order {
 		if e.Essential {
 			essential = append(essential, e)
 		}
 	}
-	configured, ran := map[*mirror.Entry]bool{}, map[*mirror.Entry]bool{}
+	configured, ran := map[*index.Entry]bool{}, map[*index.Entry]bool{}
 	var out []stage
 	var cur stage
 	for _, x := range g.order {
@@ -142,7 +140,7 @@ func (g *scriptGraph) stages(hasPreinst func(*mirror.Entry) bool) []stage {
 			continue
 		}
 		if len(g.pre[x]) > 0 && !x.Essential {
-			roots := append(append([]*mirror.Entry(nil), g.pre[x]...), essential...)
+			roots := append(append([]*index.Entry(nil), g.pre[x]...), essential...)
 			need := g.closure(roots, configured)
 			if len(need) > 0 && !need[x] {
 				for _, e := range g.order {
@@ -170,10 +168,10 @@ func (g *scriptGraph) stages(hasPreinst func(*mirror.Entry) bool) []stage {
 
 // closure is the set of roots and everything they depend on, without
 // what is in done.
-func (g *scriptGraph) closure(roots []*mirror.Entry, done map[*mirror.Entry]bool) map[*mirror.Entry]bool {
-	seen := map[*mirror.Entry]bool{}
-	var walk func(e *mirror.Entry)
-	walk = func(e *mirror.Entry) {
+func (g *scriptGraph) closure(roots []*index.Entry, done map[*index.Entry]bool) map[*index.Entry]bool {
+	seen := map[*index.Entry]bool{}
+	var walk func(e *index.Entry)
+	walk = func(e *index.Entry) {
 		if seen[e] || done[e] {
 			return
 		}

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 )
 
 // A preinst of a package outside the Essential set runs after what it
@@ -13,7 +13,7 @@ import (
 // dependencies; the Essential set's preinsts wait for nothing; the rest
 // is configured at the end.
 func TestStages(t *testing.T) {
-	es := []mirror.Entry{
+	es := []index.Entry{
 		{Package: "base-passwd", Version: "1", Architecture: "amd64", Essential: true},
 		{Package: "login", Version: "1", Architecture: "amd64", Essential: true, PreDepends: "libpam-runtime"},
 		{Package: "libpam-runtime", Version: "1", Architecture: "all"},
@@ -31,14 +31,14 @@ func TestStages(t *testing.T) {
 	}
 	preinst := map[string]bool{"base-passwd": true, "login": true, "mariadb-server": true, "plain": true, "cyclic": true}
 	var got []string
-	names := func(es []*mirror.Entry) string {
+	names := func(es []*index.Entry) string {
 		var n []string
 		for _, e := range es {
 			n = append(n, e.Package)
 		}
 		return strings.Join(n, ",")
 	}
-	for _, st := range g.stages(func(e *mirror.Entry) bool { return preinst[e.Package] }) {
+	for _, st := range g.stages(func(e *index.Entry) bool { return preinst[e.Package] }) {
 		got = append(got, fmt.Sprintf("preinst %s; configure %s", names(st.preinst), names(st.configure)))
 	}
 	want := []string{

@@ -15,7 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/sandbox"
 )
 
@@ -24,7 +24,7 @@ import (
 type overlayFixture struct {
 	store string
 	base  v1.Descriptor
-	pkgs  []mirror.Entry
+	pkgs  []index.Entry
 }
 
 func newOverlayFixture(t *testing.T, base []tar.Header, pkgs map[string][]tar.Header, order ...string) *overlayFixture {
@@ -36,8 +36,8 @@ func newOverlayFixture(t *testing.T, base []tar.Header, pkgs map[string][]tar.He
 	f.base = v1.Descriptor{Digest: hashOf(b), MediaType: types.OCILayer}
 	for _, name := range order {
 		p := tarLayer(t, blobs, pkgs[name]...)
-		f.pkgs = append(f.pkgs, mirror.Entry{Package: name, Version: "1", Architecture: "amd64",
-			Layer: mirror.Layer{Digest: hashOf(p), MediaType: types.OCILayer}})
+		f.pkgs = append(f.pkgs, index.Entry{Package: name, Version: "1", Architecture: "amd64",
+			Layer: index.Layer{Digest: hashOf(p), MediaType: types.OCILayer}})
 	}
 	return f
 }

@@ -9,10 +9,9 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deb2fs/deb2fs/index"
 	"pault.ag/go/debian/dependency"
 	"pault.ag/go/debian/version"
-
-	"github.com/deb2fs/deb2fs/mirror"
 )
 
 // ownership follows, as layers are applied in order, which package dpkg
@@ -113,7 +112,7 @@ func (c *composer) replaces(a, b string) bool {
 }
 
 // entry returns the set's package of that name, or nil.
-func (c *composer) entry(name string) *mirror.Entry {
+func (c *composer) entry(name string) *index.Entry {
 	for i := range c.pkgs {
 		if c.pkgs[i].Package == name {
 			return &c.pkgs[i]

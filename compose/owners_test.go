@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/fixtures"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 )
@@ -126,7 +126,7 @@ func TestReplacesDpkgOracle(t *testing.T) {
 	needRoot(t)
 	s := testStore(t)
 	base := hostSet(t, s, resolve.Request{})
-	deb := func(name, dir, replaces string) (fixtures.Deb, mirror.Entry) {
+	deb := func(name, dir, replaces string) (fixtures.Deb, index.Entry) {
 		fields := []string{}
 		if replaces != "" {
 			fields = append(fields, "Replaces: "+replaces)
@@ -149,7 +149,7 @@ func TestReplacesDpkgOracle(t *testing.T) {
 	dd, ed := deb("deb2fs-repl-d", "deb2fs-cd", "deb2fs-repl-c (<< 2)")
 	out := t.TempDir()
 	img, err := Compose(context.Background(), Options{
-		Packages: append(append([]mirror.Entry(nil), base...), ea, eb, ec, ed), Store: s, NoCache: true,
+		Packages: append(append([]index.Entry(nil), base...), ea, eb, ec, ed), Store: s, NoCache: true,
 		Output: Output{Kind: "oci", Path: out, Tag: "replaces"},
 	})
 	if err != nil {

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -21,7 +21,7 @@ func TestSandbox(t *testing.T) {
 	s := testStore(t)
 	es := hostSet(t, s, resolve.Request{})
 	var base bytes.Buffer
-	desc, _, err := writeBaseLayer(&base, mirror.NativeArch(es))
+	desc, _, err := writeBaseLayer(&base, index.NativeArch(es))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/deb2fs/deb2fs/fixtures"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
@@ -36,7 +36,7 @@ var (
 // privateStore is a new store holding the essential set's layers (hard
 // links into the shared test store: corruptBlob replaces a file, never
 // writes into it) and verifyPkg; it returns the set.
-func privateStore(t *testing.T) (*store.Store, []mirror.Entry) {
+func privateStore(t *testing.T) (*store.Store, []index.Entry) {
 	t.Helper()
 	shared := testStore(t)
 	es := hostSet(t, shared, resolve.Request{})
@@ -111,7 +111,7 @@ func marker(t *testing.T, dir string, img *Image) string {
 	return layerFiles(t, blobPath(dir, l.Digest), l)["etc/deb2fs-verify"]
 }
 
-func entryOf(es []mirror.Entry, name string) mirror.Entry {
+func entryOf(es []index.Entry, name string) index.Entry {
 	for _, e := range es {
 		if e.Package == name {
 			return e

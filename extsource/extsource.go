@@ -19,6 +19,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -27,7 +28,7 @@ import (
 type Added struct {
 	// Index is a copy of the mirror index holding the sources' packages
 	// too; their entries have a layer once converted (Fill).
-	Index  *mirror.Index
+	Index  *index.Index
 	client *archive.Client
 	// pkgs are the sources' packages by .deb SHA256, at their entries'
 	// places in Index.Packages.
@@ -42,11 +43,11 @@ type Added struct {
 // one idx has is the same package when its .deb is the same and is
 // otherwise an error naming both. A source package that is in the store
 // already gets its layer at once.
-func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirror.Index, srcs []archive.Source) (*Added, error) {
+func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *index.Index, srcs []archive.Source) (*Added, error) {
 	a := &Added{client: client, pkgs: map[string]*archive.Package{}, at: map[string]int{}}
 	out := *idx
-	out.Packages = append([]mirror.Entry(nil), idx.Packages...)
-	out.Origins = append([]mirror.Origin(nil), idx.Origins...)
+	out.Packages = append([]index.Entry(nil), idx.Packages...)
+	out.Origins = append([]index.Origin(nil), idx.Origins...)
 	a.Index = &out
 	if len(srcs) == 0 {
 		return a, nil
@@ -110,7 +111,7 @@ func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirr
 
 // indexArchs are the architectures of idx's packages other than all, or
 // the native one.
-func indexArchs(idx *mirror.Index) []string {
+func indexArchs(idx *index.Index) []string {
 	var archs []string
 	for _, e := range idx.Packages {
 		if e.Architecture != "all" && !slices.Contains(archs, e.Architecture) {
@@ -124,12 +125,12 @@ func indexArchs(idx *mirror.Index) []string {
 }
 
 // From reports whether e is a package of one of the extra sources.
-func (a *Added) From(e mirror.Entry) bool { return a.pkgs[e.DebSHA256] != nil }
+func (a *Added) From(e index.Entry) bool { return a.pkgs[e.DebSHA256] != nil }
 
 // Fill gives every entry of es that comes from an extra source its layer:
 // the store's, or the .deb fetched, verified and converted into st. The
 // same entries of a.Index get it too.
-func (a *Added) Fill(ctx context.Context, st *store.Store, es []mirror.Entry) error {
+func (a *Added) Fill(ctx context.Context, st *store.Store, es []index.Entry) error {
 	var tmp string
 	for i := range es {
 		p := a.pkgs[es[i].DebSHA256]
@@ -181,7 +182,7 @@ func (a *Added) convert(ctx context.Context, st *store.Store, p *archive.Package
 }
 
 // layerFromStore sets e's layer when st has the conversion of its .deb.
-func (a *Added) layerFromStore(st *store.Store, e *mirror.Entry) error {
+func (a *Added) layerFromStore(st *store.Store, e *index.Entry) error {
 	rec, ok, err := st.LookupRecord(convert.Key{DebSHA256: e.DebSHA256, Compression: convert.Gzip})
 	if err != nil || !ok {
 		return err

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
 
 	"github.com/deb2fs/deb2fs/compose"
@@ -22,7 +23,6 @@ import (
 	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/localdeb"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -61,7 +61,7 @@ func composeTo(t *testing.T, d *imagefile.Definition, out compose.Output) *compo
 		if err != nil {
 			t.Fatal(err)
 		}
-		have := map[string]mirror.Entry{}
+		have := map[string]index.Entry{}
 		for _, e := range es {
 			have[e.Package+"_"+e.Version] = e
 		}

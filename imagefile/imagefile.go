@@ -34,9 +34,9 @@ import (
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/extsource"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/localdeb"
 	"github.com/deb2fs/deb2fs/lockfile"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -679,7 +679,7 @@ func octal(s string, def int64) (int64, error) {
 // (extsource), resolved together with the archive: the package set
 // compose configures, and the request it records. The packages picked
 // from an extra source are fetched and converted into st.
-func (d *Definition) Resolve(ctx context.Context, st *store.Store, idx *mirror.Index) ([]mirror.Entry, resolve.Request, error) {
+func (d *Definition) Resolve(ctx context.Context, st *store.Store, idx *index.Index) ([]index.Entry, resolve.Request, error) {
 	req := resolve.Request{Install: append([]string(nil), d.Packages...), Recommends: d.Recommends}
 	idx, added, pins, err := d.extend(ctx, st, idx)
 	if err != nil {
@@ -701,7 +701,7 @@ func (d *Definition) Resolve(ctx context.Context, st *store.Store, idx *mirror.I
 // extend adds the definition's extra sources and local .debs to idx:
 // the index to resolve over, the sources' packages (nil without sources)
 // and the requests that pick the local .debs.
-func (d *Definition) extend(ctx context.Context, st *store.Store, idx *mirror.Index) (*mirror.Index, *extsource.Added, []string, error) {
+func (d *Definition) extend(ctx context.Context, st *store.Store, idx *index.Index) (*index.Index, *extsource.Added, []string, error) {
 	var added *extsource.Added
 	if len(d.Sources) > 0 {
 		var err error
@@ -726,12 +726,12 @@ func (d *Definition) extend(ctx context.Context, st *store.Store, idx *mirror.In
 // lock the definition no longer matches is an error (lockfile.ErrStale).
 // A locked package of an extra source the store lacks is fetched from it
 // and converted.
-func (d *Definition) ResolveLocked(ctx context.Context, st *store.Store, l *lockfile.Lock, indexes ...*mirror.Index) ([]mirror.Entry, resolve.Request, error) {
+func (d *Definition) ResolveLocked(ctx context.Context, st *store.Store, l *lockfile.Lock, indexes ...*index.Index) ([]index.Entry, resolve.Request, error) {
 	req := resolve.Request{Install: l.Request.Install, Recommends: l.Request.Recommends}
 	if err := l.Check(d.Packages, d.Recommends, d.Debs); err != nil {
 		return nil, req, fmt.Errorf("%s: %w", d.Path, err)
 	}
-	var with []*mirror.Index
+	var with []*index.Index
 	for _, ix := range indexes {
 		if ix == nil {
 			continue
@@ -742,7 +742,7 @@ func (d *Definition) ResolveLocked(ctx context.Context, st *store.Store, l *lock
 		}
 		if added != nil {
 			// Only the locked packages of the sources are fetched.
-			var locked []mirror.Entry
+			var locked []index.Entry
 			for _, e := range ix.Packages {
 				if added.From(e) && l.Has(e.DebSHA256) {
 					locked = append(locked, e)

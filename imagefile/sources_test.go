@@ -15,9 +15,9 @@ import (
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/imagefile"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/lockfile"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -93,10 +93,10 @@ func writeDefinition(t *testing.T, ctxDir, uri string) *imagefile.Definition {
 }
 
 // withLayers is idx with the layers of es (resolved over it) filled in.
-func withLayers(idx *mirror.Index, es []mirror.Entry) *mirror.Index {
+func withLayers(idx *index.Index, es []index.Entry) *index.Index {
 	out := *idx
-	out.Packages = append([]mirror.Entry(nil), idx.Packages...)
-	by := map[string]mirror.Layer{}
+	out.Packages = append([]index.Entry(nil), idx.Packages...)
+	by := map[string]index.Layer{}
 	for _, e := range es {
 		by[e.DebSHA256] = e.Layer
 	}
@@ -137,7 +137,7 @@ func TestExtraSource(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var extra *mirror.Entry
+	var extra *index.Entry
 	for i, e := range es {
 		if e.Package == "hello-extra" {
 			extra = &es[i]

@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -52,7 +52,7 @@ func TestSyftAgreesWithInspect(t *testing.T) {
 	syft := lookSyft(t)
 	st := hosttest.CacheStore(t)
 	es := hosttest.HostSet(t, st, resolve.Request{Install: []string{"nginx", "openssh-server"}})
-	idx := &mirror.Index{Format: mirror.IndexFormat, Packages: es}
+	idx := &index.Index{Format: index.FormatVersion, Packages: es}
 	// With compose's layer budget and with one of 40, which merges the
 	// essential set and runs of packages into group layers.
 	for _, max := range []int{0, 40} {
@@ -62,7 +62,7 @@ func TestSyftAgreesWithInspect(t *testing.T) {
 
 // syftAgrees composes the request of idx with a layer budget and
 // compares syft's packages and purls with inspect's.
-func syftAgrees(t *testing.T, syft string, st *store.Store, idx *mirror.Index, max int) {
+func syftAgrees(t *testing.T, syft string, st *store.Store, idx *index.Index, max int) {
 	out := t.TempDir()
 	if _, err := compose.Compose(context.Background(), compose.Options{Index: idx, MaxLayers: max,
 		Request: resolve.Request{Install: []string{"nginx", "openssh-server"}}, Store: st,

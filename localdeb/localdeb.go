@@ -16,6 +16,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -29,9 +30,9 @@ const FilenamePrefix = "local:"
 // and the requests that pick them: NAME=VERSION each. A local package
 // with the name, version and architecture of an index package is an
 // error unless it is the same .deb, as is one path given twice.
-func Add(ctx context.Context, st *store.Store, idx *mirror.Index, paths []string) (*mirror.Index, []string, error) {
+func Add(ctx context.Context, st *store.Store, idx *index.Index, paths []string) (*index.Index, []string, error) {
 	out := *idx
-	out.Packages = append([]mirror.Entry(nil), idx.Packages...)
+	out.Packages = append([]index.Entry(nil), idx.Packages...)
 	at := map[string]int{}
 	maxSeq := 0
 	for i, e := range out.Packages {
@@ -67,24 +68,24 @@ func Add(ctx context.Context, st *store.Store, idx *mirror.Index, paths []string
 }
 
 // entry converts one .deb into the store and returns its index entry.
-func entry(ctx context.Context, st *store.Store, path string) (mirror.Entry, error) {
+func entry(ctx context.Context, st *store.Store, path string) (index.Entry, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return mirror.Entry{}, err
+		return index.Entry{}, err
 	}
 	defer f.Close()
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {
-		return mirror.Entry{}, err
+		return index.Entry{}, err
 	}
 	sum := hex.EncodeToString(h.Sum(nil))
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return mirror.Entry{}, err
+		return index.Entry{}, err
 	}
 	ctl, err := convert.ReadControl(ctx, f)
 	if err != nil {
-		return mirror.Entry{}, err
+		return index.Entry{}, err
 	}
 	// The control paragraph as a Packages stanza: the index entry is made
 	// from it as from the archive's.
@@ -92,17 +93,17 @@ func entry(ctx context.Context, st *store.Store, path string) (mirror.Entry, err
 	stanza = fmt.Appendf(stanza, "\nFilename: %s%s\nSize: %d\nSHA256: %s\n", FilenamePrefix, filepath.Base(path), size, sum)
 	pkgs, err := archive.ReadPackages(bytes.NewReader(stanza))
 	if err != nil || len(pkgs) != 1 {
-		return mirror.Entry{}, fmt.Errorf("control paragraph: %v", err)
+		return index.Entry{}, fmt.Errorf("control paragraph: %v", err)
 	}
 	e := mirror.EntryOf(&pkgs[0])
 
 	res := convert.Batch(ctx, []convert.Job{{Path: path, DebSHA256: sum}}, st, convert.BatchOptions{Jobs: 1})[0]
 	if res.Err != nil {
-		return mirror.Entry{}, res.Err
+		return index.Entry{}, res.Err
 	}
 	rec, ok, err := st.LookupRecord(convert.Key{DebSHA256: sum, Compression: convert.Gzip})
 	if err != nil || !ok {
-		return mirror.Entry{}, fmt.Errorf("no record in the store after converting it: %v", err)
+		return index.Entry{}, fmt.Errorf("no record in the store after converting it: %v", err)
 	}
 	e.Layer = mirror.LayerOf(rec)
 	return e, nil

@@ -18,7 +18,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -64,7 +64,7 @@ func PathFor(definition string) string {
 // New locks a resolved set: req as the definition asked (local packages'
 // pins included), debs the local .debs' paths, index the mirror index's
 // digest.
-func New(req resolve.Request, debs []string, index v1.Hash, es []mirror.Entry) (*Lock, error) {
+func New(req resolve.Request, debs []string, index v1.Hash, es []index.Entry) (*Lock, error) {
 	l := &Lock{Version: Version, Index: index.String(), Request: Request{Install: req.Install, Recommends: req.Recommends}}
 	for _, p := range debs {
 		sum, err := fileSHA256(p)
@@ -191,10 +191,10 @@ func (l *Lock) Has(sum string) bool {
 // first, when the store still has it) and the local entries: the set to
 // compose. A package no index holds with its .deb SHA256 and layer is an
 // error naming it.
-func (l *Lock) Entries(indexes ...*mirror.Index) ([]mirror.Entry, error) {
-	var out []mirror.Entry
+func (l *Lock) Entries(indexes ...*index.Index) ([]index.Entry, error) {
+	var out []index.Entry
 	for _, p := range l.Packages {
-		var found *mirror.Entry
+		var found *index.Entry
 		for _, ix := range indexes {
 			if ix == nil {
 				continue

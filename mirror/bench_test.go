@@ -20,13 +20,14 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
 // fullIndex builds an index of every package of the host archive's merged
 // Packages (the metadata is real; the layer digests are made up, since
 // converting 63k .debs is not a test), as an --all run would publish.
-func fullIndex(t testing.TB) *Index {
+func fullIndex(t testing.TB) *index.Index {
 	t.Helper()
 	srcs, _, err := archive.LoadSources("/")
 	if err != nil {
@@ -86,13 +87,13 @@ func TestRealFullIndexLoad(t *testing.T) {
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
 	// The best of three: the machines these tests run on are shared.
-	var got *Index
+	var got *index.Index
 	var el, cpu time.Duration
 	for try := range 3 {
 		var ru0, ru1 syscall.Rusage
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 		start = time.Now()
-		got, err = LoadIndex(st, md.Digest.String())
+		got, err = index.Load(st, md.Digest.String())
 		e := time.Since(start)
 		syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
 		c := time.Duration(ru1.Utime.Nano() + ru1.Stime.Nano() - ru0.Utime.Nano() - ru0.Stime.Nano())
@@ -130,10 +131,10 @@ func TestRealFullIndexLoad(t *testing.T) {
 	}
 	// The fast path gives what encoding/json gives on the whole index.
 	var text bytes.Buffer
-	if err := writeIndexJSON(&text, ix); err != nil {
+	if err := index.WriteJSON(&text, ix); err != nil {
 		t.Fatal(err)
 	}
-	var plain Index
+	var plain index.Index
 	if err := json.Unmarshal(text.Bytes(), &plain); err != nil {
 		t.Fatal(err)
 	}
@@ -186,7 +187,7 @@ func TestLoadIndexChild(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	ix, err := LoadIndex(st, LatestRef)
+	ix, err := index.Load(st, index.LatestRef)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -62,7 +63,7 @@ func killed(err error) bool {
 }
 
 // sameContent compares what an index says, not when it was made.
-func sameContent(a, b *Index) bool {
+func sameContent(a, b *index.Index) bool {
 	return reflect.DeepEqual(a.Packages, b.Packages) && reflect.DeepEqual(a.Origins, b.Origins) &&
 		reflect.DeepEqual(a.Scope, b.Scope) && a.Input == b.Input && a.Format == b.Format
 }
@@ -101,14 +102,14 @@ func TestMirrorCrash(t *testing.T) {
 			a := newTestArchive(t)
 			st := openStore(t)
 			var before []byte
-			var old *Index
+			var old *index.Index
 			if !tc.first {
 				a.publish(basePkgs, suiteOpts{})
 				if out, err := a.mirrorCmd(t, st.Dir(), "").CombinedOutput(); err != nil {
 					t.Fatalf("first run: %v\n%s", err, out)
 				}
 				before, _ = os.ReadFile(filepath.Join(st.Dir(), "index.json"))
-				old = mustLoad(t, st, LatestRef)
+				old = mustLoad(t, st, index.LatestRef)
 			}
 			a.publish(updated, suiteOpts{})
 
@@ -150,14 +151,14 @@ func TestMirrorCrash(t *testing.T) {
 			// The previous index is still the published one.
 			after, _ := os.ReadFile(filepath.Join(st.Dir(), "index.json"))
 			if tc.first {
-				if _, err := LoadIndex(st, LatestRef); !errors.Is(err, store.ErrNoRef) {
+				if _, err := index.Load(st, index.LatestRef); !errors.Is(err, store.ErrNoRef) {
 					t.Errorf("after a killed first run: %v, want no index", err)
 				}
 			} else {
 				if string(after) != string(before) {
 					t.Error("index.json changed by the killed run")
 				}
-				if ix := mustLoad(t, st, LatestRef); !reflect.DeepEqual(ix, old) {
+				if ix := mustLoad(t, st, index.LatestRef); !reflect.DeepEqual(ix, old) {
 					t.Error("the latest index changed")
 				}
 			}
@@ -166,13 +167,13 @@ func TestMirrorCrash(t *testing.T) {
 			if out, err := a.mirrorCmd(t, st.Dir(), "").CombinedOutput(); err != nil {
 				t.Fatalf("rerun: %v\n%s", err, out)
 			}
-			got := mustLoad(t, st, LatestRef)
+			got := mustLoad(t, st, index.LatestRef)
 			// The reference: one uninterrupted run on the same archive.
 			refStore := openStore(t)
 			if out, err := a.mirrorCmd(t, refStore.Dir(), "").CombinedOutput(); err != nil {
 				t.Fatalf("reference run: %v\n%s", err, out)
 			}
-			want := mustLoad(t, refStore, LatestRef)
+			want := mustLoad(t, refStore, index.LatestRef)
 			if len(want.Packages) != 5 {
 				t.Fatalf("reference index lists %v", names(want))
 			}

@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -34,7 +35,7 @@ func withVersion(pkgs []tpkg, name, version string, fields ...string) []tpkg {
 	return out
 }
 
-func find(ix *Index, name string) *Entry {
+func find(ix *index.Index, name string) *index.Entry {
 	for i := range ix.Packages {
 		if ix.Packages[i].Package == name {
 			return &ix.Packages[i]
@@ -43,7 +44,7 @@ func find(ix *Index, name string) *Entry {
 	return nil
 }
 
-func names(ix *Index) []string {
+func names(ix *index.Index) []string {
 	var out []string
 	for _, e := range ix.Packages {
 		out = append(out, e.Package+"="+e.Version)
@@ -60,9 +61,9 @@ func mustRun(t *testing.T, o Options) Summary {
 	return sum
 }
 
-func mustLoad(t *testing.T, st *store.Store, ref string) *Index {
+func mustLoad(t *testing.T, st *store.Store, ref string) *index.Index {
 	t.Helper()
-	ix, err := LoadIndex(st, ref)
+	ix, err := index.Load(st, ref)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,7 +92,7 @@ func TestMirrorClosure(t *testing.T) {
 	if n := countPrefix(a.takeRequests(), "/pool/"); n != 4 {
 		t.Errorf("%d .deb downloads, want 4", n)
 	}
-	ix := mustLoad(t, st, LatestRef)
+	ix := mustLoad(t, st, index.LatestRef)
 	want := []string{"base-files=12.4", "hello=2.10-1", "hello-data=2.10-1", "libc6=2.36-9"}
 	if got := names(ix); !reflect.DeepEqual(got, want) {
 		t.Fatalf("index lists %v, want %v", got, want)
@@ -131,7 +132,7 @@ func TestMirrorClosure(t *testing.T) {
 	}
 	// The dated copy is the same manifest, and the package images are
 	// listed in index.json for OCI tools.
-	d1, _ := st.Resolve(LatestRef)
+	d1, _ := st.Resolve(index.LatestRef)
 	d2, err := st.Resolve(sum.DatedRef)
 	if err != nil || d1.Digest != d2.Digest || sum.Index != d1.Digest.String() {
 		t.Errorf("latest %s, dated %s (%v), summary %s", d1.Digest, d2.Digest, err, sum.Index)
@@ -161,7 +162,7 @@ func TestMirrorRerun(t *testing.T) {
 
 	sum := mustRun(t, a.options(st, now, "hello"))
 	reqs := a.takeRequests()
-	if !sum.UpToDate || sum.Published || sum.New != 0 || sum.Unchanged != 4 || sum.BytesDownloaded != 0 || sum.Index == "" || sum.Ref != LatestRef {
+	if !sum.UpToDate || sum.Published || sum.New != 0 || sum.Unchanged != 4 || sum.BytesDownloaded != 0 || sum.Index == "" || sum.Ref != index.LatestRef {
 		t.Errorf("rerun summary %+v", sum)
 	}
 	if !reflect.DeepEqual(reqs, []string{"/dists/testing/InRelease"}) {
@@ -215,7 +216,7 @@ func TestMirrorUpdate(t *testing.T) {
 	if !reflect.DeepEqual(pool, []string{"/pool/main/h/hello/hello_2.11-1_amd64.deb"}) {
 		t.Errorf("fetched %v, want only the new hello", pool)
 	}
-	latest := mustLoad(t, st, LatestRef)
+	latest := mustLoad(t, st, index.LatestRef)
 	if e := find(latest, "hello"); e.Version != "2.11-1" {
 		t.Errorf("latest hello %s", e.Version)
 	}
@@ -223,7 +224,7 @@ func TestMirrorUpdate(t *testing.T) {
 	if e := find(old, "hello"); e.Version != "2.10-1" || !st.HasBlob(e.Layer.Digest) {
 		t.Errorf("old index hello %+v", e)
 	}
-	refs, err := DatedRefs(st)
+	refs, err := index.DatedRefs(st)
 	if err != nil || !reflect.DeepEqual(refs, []string{first.DatedRef, sum.DatedRef}) {
 		t.Errorf("dated refs %v (%v)", refs, err)
 	}
@@ -236,7 +237,7 @@ func TestMirrorAll(t *testing.T) {
 	a.publish(basePkgs, suiteOpts{})
 	st := openStore(t)
 	sum := mustRun(t, a.options(st, clock()))
-	ix := mustLoad(t, st, LatestRef)
+	ix := mustLoad(t, st, index.LatestRef)
 	if sum.New != 5 || len(ix.Packages) != 5 || !reflect.DeepEqual(ix.Scope, []string{"all"}) {
 		t.Errorf("summary %+v, index %v", sum, names(ix))
 	}
@@ -263,7 +264,7 @@ func TestMirrorArchiveOrder(t *testing.T) {
 	a.publish(pkgs, suiteOpts{})
 	st := openStore(t)
 	mustRun(t, a.options(st, clock(), "app"))
-	ix := mustLoad(t, st, LatestRef)
+	ix := mustLoad(t, st, index.LatestRef)
 	var got []string
 	for _, e := range ix.Packages {
 		got = append(got, e.Package+"@"+strconv.Itoa(e.Seq))
@@ -273,7 +274,7 @@ func TestMirrorArchiveOrder(t *testing.T) {
 	}
 
 	mustRun(t, a.options(st, clock()))
-	ix = mustLoad(t, st, LatestRef)
+	ix = mustLoad(t, st, index.LatestRef)
 	got = got[:0]
 	for _, e := range ix.Packages {
 		got = append(got, e.Package+"@"+strconv.Itoa(e.Seq))
@@ -361,7 +362,7 @@ func TestMirrorTampering(t *testing.T) {
 			now := clock()
 			mustRun(t, a.options(st, now, "hello"))
 			before, _ := os.ReadFile(filepath.Join(st.Dir(), "index.json"))
-			old := mustLoad(t, st, LatestRef)
+			old := mustLoad(t, st, index.LatestRef)
 
 			tc.tamper(a)
 			sum, err := Run(ctx, a.options(st, now, "hello"))
@@ -384,7 +385,7 @@ func TestMirrorTampering(t *testing.T) {
 			if string(before) != string(after) {
 				t.Errorf("index.json changed after %s", tc.name)
 			}
-			if ix := mustLoad(t, st, LatestRef); !reflect.DeepEqual(ix, old) {
+			if ix := mustLoad(t, st, index.LatestRef); !reflect.DeepEqual(ix, old) {
 				t.Errorf("latest index changed after %s", tc.name)
 			}
 
@@ -398,7 +399,7 @@ func TestMirrorTampering(t *testing.T) {
 				if !errors.Is(err, ErrFailed) || !sum.Published || sum.Failed != 1 {
 					t.Errorf("partial run: %v, summary %+v", err, sum)
 				}
-				if ix := mustLoad(t, st, LatestRef); find(ix, "hello") != nil || len(ix.Packages) != 3 {
+				if ix := mustLoad(t, st, index.LatestRef); find(ix, "hello") != nil || len(ix.Packages) != 3 {
 					t.Errorf("partial index lists %v, want it without hello", names(ix))
 				}
 			default:
@@ -457,7 +458,7 @@ func TestMirrorRepairsStore(t *testing.T) {
 	st := openStore(t)
 	now := clock()
 	mustRun(t, a.options(st, now, "hello"))
-	ix := mustLoad(t, st, LatestRef)
+	ix := mustLoad(t, st, index.LatestRef)
 	os.Remove(st.BlobPath(find(ix, "libc6").Layer.Digest))
 	sum := mustRun(t, a.options(st, now, "hello"))
 	if sum.UpToDate || sum.New != 1 || sum.Unchanged != 3 {
@@ -495,7 +496,7 @@ func TestMirrorArchAll(t *testing.T) {
 	if n := countPrefix(a.takeRequests(), "/pool/main/h/hello-data/"); n != 1 {
 		t.Errorf("hello-data fetched %d times", n)
 	}
-	ix := mustLoad(t, st, LatestRef)
+	ix := mustLoad(t, st, index.LatestRef)
 	count := map[string]int{}
 	for _, e := range ix.Packages {
 		count[e.Package+" "+e.Architecture]++
@@ -567,7 +568,7 @@ func TestMirrorKeep(t *testing.T) {
 		o.Keep = 2
 		sums = append(sums, mustRun(t, o))
 	}
-	refs, err := DatedRefs(st)
+	refs, err := index.DatedRefs(st)
 	if err != nil || !reflect.DeepEqual(refs, []string{sums[2].DatedRef, sums[3].DatedRef}) {
 		t.Errorf("dated refs %v (%v), want the last two", refs, err)
 	}
@@ -575,7 +576,7 @@ func TestMirrorKeep(t *testing.T) {
 		t.Errorf("the last run pruned %v", sums[3].Pruned)
 	}
 	for _, s := range sums[:2] {
-		if _, err := LoadIndex(st, s.DatedRef); err == nil {
+		if _, err := index.Load(st, s.DatedRef); err == nil {
 			t.Errorf("%s still loads", s.DatedRef)
 		}
 		h, _ := v1.NewHash(s.Index)
@@ -583,7 +584,7 @@ func TestMirrorKeep(t *testing.T) {
 			t.Errorf("the artifact of %s was not removed", s.DatedRef)
 		}
 	}
-	if e := find(mustLoad(t, st, LatestRef), "hello"); e.Version != "2.13-1" {
+	if e := find(mustLoad(t, st, index.LatestRef), "hello"); e.Version != "2.13-1" {
 		t.Errorf("latest hello %s", e.Version)
 	}
 	// Layers of the pruned indexes stay (compose images may share them).

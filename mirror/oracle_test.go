@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/apttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/mirror"
@@ -45,8 +46,8 @@ func TestOracleIndexResolve(t *testing.T) {
 		t.Skip("no apt-get")
 	}
 	idx := hosttest.HostIndex(t)
-	noFields := &mirror.Index{Format: idx.Format, Packages: append([]mirror.Entry(nil), idx.Packages...)}
-	noSeq := &mirror.Index{Format: idx.Format, Packages: append([]mirror.Entry(nil), idx.Packages...)}
+	noFields := &index.Index{Format: idx.Format, Packages: append([]index.Entry(nil), idx.Packages...)}
+	noSeq := &index.Index{Format: idx.Format, Packages: append([]index.Entry(nil), idx.Packages...)}
 	for i := range idx.Packages {
 		noFields.Packages[i].Suggests, noFields.Packages[i].Important = "", false
 		noSeq.Packages[i].Seq = 0
@@ -129,14 +130,14 @@ func TestOracleIndexResolve(t *testing.T) {
 				}
 			}
 			sort.Strings(onlyApt)
-			t.Logf("apt %d, Index.Resolve %d", len(apt), len(es))
+			t.Logf("apt %d, index.Index.Resolve %d", len(apt), len(es))
 			if len(onlyApt)+len(onlyUs)+len(versions) > 0 {
-				t.Errorf("Index.Resolve disagrees with apt:\n only apt: %v\n only Index.Resolve: %v\n versions: %v", onlyApt, onlyUs, versions)
+				t.Errorf("Index.Resolve disagrees with apt:\n only apt: %v\n only index.Index.Resolve: %v\n versions: %v", onlyApt, onlyUs, versions)
 			}
 			for _, w := range []struct {
 				what string
 				bit  int
-				ix   *mirror.Index
+				ix   *index.Index
 			}{{"Suggests and Important", fields, noFields}, {"Seq", order, noSeq}} {
 				without, err := w.ix.Resolve(req, "")
 				if err != nil {
@@ -185,7 +186,7 @@ func TestIndexOrderAllNames(t *testing.T) {
 	recommends := os.Getenv("DEB2FS_ORACLE_RECOMMENDS") == "1"
 	lists := hosttest.HostLists(t)
 	idx := hosttest.HostIndex(t)
-	arch := mirror.NativeArch(idx.Packages)
+	arch := index.NativeArch(idx.Packages)
 	var raw []resolve.Package
 	for _, l := range lists {
 		for i := range l.Packages {
@@ -201,7 +202,7 @@ func TestIndexOrderAllNames(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	noSeq := &mirror.Index{Format: idx.Format, Packages: append([]mirror.Entry(nil), idx.Packages...)}
+	noSeq := &index.Index{Format: idx.Format, Packages: append([]index.Entry(nil), idx.Packages...)}
 	for i := range noSeq.Packages {
 		noSeq.Packages[i].Seq = 0
 	}

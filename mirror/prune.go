@@ -10,6 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -21,11 +22,11 @@ import (
 // pruneLayout untags the dated refs of st beyond the newest keep and
 // removes their artifacts, unless another ref still points at them.
 func pruneLayout(st *store.Store, keep int) ([]string, error) {
-	refs, err := DatedRefs(st)
+	refs, err := index.DatedRefs(st)
 	if err != nil || len(refs) <= keep {
 		return nil, err
 	}
-	sort.Strings(refs) // DatedRefPrefix + YYYYMMDDTHHMMSSZ: oldest first
+	sort.Strings(refs) // index.DatedRefPrefix + YYYYMMDDTHHMMSSZ: oldest first
 	drop := refs[:len(refs)-keep]
 	var artifacts []v1.Descriptor
 	for _, r := range drop {
@@ -47,7 +48,7 @@ func pruneLayout(st *store.Store, keep int) ([]string, error) {
 			continue
 		}
 		m, err := v1.ParseManifest(bytes.NewReader(data))
-		if err != nil || m.ArtifactType != ArtifactType {
+		if err != nil || m.ArtifactType != index.ArtifactType {
 			continue // not ours: leave it
 		}
 		for _, l := range m.Layers {
@@ -74,7 +75,7 @@ func (t *remoteTarget) prune(ctx context.Context, keep int) ([]string, error) {
 	}
 	var dated []string
 	for _, tg := range tags {
-		if strings.HasPrefix(tg, DatedRefPrefix) && tg != LatestRef {
+		if strings.HasPrefix(tg, index.DatedRefPrefix) && tg != index.LatestRef {
 			dated = append(dated, tg)
 		}
 	}
@@ -82,7 +83,7 @@ func (t *remoteTarget) prune(ctx context.Context, keep int) ([]string, error) {
 		return nil, nil
 	}
 	sort.Strings(dated)
-	latest, err := remote.Head(t.rm.Repo.Tag(LatestRef), opts...)
+	latest, err := remote.Head(t.rm.Repo.Tag(index.LatestRef), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("prune %s: %w", t, err)
 	}

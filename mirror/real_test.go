@@ -14,6 +14,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -62,7 +63,7 @@ func TestRealMirror(t *testing.T) {
 		t.Errorf("cold summary %+v", cold)
 	}
 	start := time.Now()
-	ix, err := LoadIndex(st, LatestRef)
+	ix, err := index.Load(st, index.LatestRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func TestRealMirror(t *testing.T) {
 	}
 
 	// Independent readers.
-	var nginx *Entry
+	var nginx *index.Entry
 	for i := range ix.Packages {
 		if ix.Packages[i].Package == "nginx" {
 			nginx = &ix.Packages[i]
@@ -177,7 +178,7 @@ func TestRealMirrorRegistry(t *testing.T) {
 		t.Errorf("warm rerun from an empty work store: %v %+v", err, warm)
 	}
 	reg.GarbageCollect(t)
-	ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	ix, err := index.LoadRemote(ctx, rm.Repo.Tag(index.LatestRef), rm.Options...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,7 +228,7 @@ func TestRealBenchMmdebstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := mustLoad(t, st, LatestRef)
+	ix := mustLoad(t, st, index.LatestRef)
 	t.Logf("deb2fs mirror: %d packages, %.2f s, %.1f MB downloaded, %.1f MB stored, phases %v",
 		sum.Packages, sum.Seconds, float64(sum.BytesDownloaded)/1e6, float64(sum.BytesStored)/1e6, sum.Phases)
 	files, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -40,41 +41,41 @@ func (r *testRegistry) remote(t *testing.T) *Remote {
 // checkLocalCopy checks that the work store st lists the registry's latest
 // index: the same manifest (byte for byte) and blob, under LatestRef and
 // its dated ref, both recording the repository (RemoteOf).
-func checkLocalCopy(t *testing.T, rm *Remote, st *store.Store, wantIndex string) *Index {
+func checkLocalCopy(t *testing.T, rm *Remote, st *store.Store, wantIndex string) *index.Index {
 	t.Helper()
-	d, err := remote.Get(rm.Repo.Tag(LatestRef), rm.Options...)
+	d, err := remote.Get(rm.Repo.Tag(index.LatestRef), rm.Options...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if wantIndex != "" && d.Digest.String() != wantIndex {
-		t.Errorf("registry %s is %s, want %s", LatestRef, d.Digest, wantIndex)
+		t.Errorf("registry %s is %s, want %s", index.LatestRef, d.Digest, wantIndex)
 	}
-	remoteIx, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	remoteIx, err := index.LoadRemote(ctx, rm.Repo.Tag(index.LatestRef), rm.Options...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ref := range []string{LatestRef, DatedRef(remoteIx.Created)} {
+	for _, ref := range []string{index.LatestRef, index.DatedRef(remoteIx.Created)} {
 		ld, err := st.Resolve(ref)
 		if err != nil {
 			t.Errorf("work store %s: %v", ref, err)
 			continue
 		}
 		if ld.Digest != d.Digest {
-			t.Errorf("work store %s is %s, the registry's %s is %s", ref, ld.Digest, LatestRef, d.Digest)
+			t.Errorf("work store %s is %s, the registry's %s is %s", ref, ld.Digest, index.LatestRef, d.Digest)
 		}
-		if got, ok := RemoteOf(st, ref); !ok || got != rm.Repo.String() {
+		if got, ok := index.RemoteOf(st, ref); !ok || got != rm.Repo.String() {
 			t.Errorf("RemoteOf(work store, %s) = %q, %v; want %q", ref, got, ok, rm.Repo.String())
 		}
 	}
 	if data, err := os.ReadFile(st.BlobPath(d.Digest)); err != nil || string(data) != string(d.Manifest) {
 		t.Errorf("the work store's index manifest differs from the registry's: %v", err)
 	}
-	ix := mustLoad(t, st, LatestRef)
+	ix := mustLoad(t, st, index.LatestRef)
 	if !reflect.DeepEqual(ix, remoteIx) {
 		t.Errorf("the work store's index %v differs from the registry's %v", names(ix), names(remoteIx))
 	}
-	if got, ok := RemoteOf(st, ""); !ok || got != rm.Repo.String() {
-		t.Errorf(`RemoteOf(work store, "") = %q, %v`, got, ok)
+	if got, ok := index.RemoteOf(st, ""); !ok || got != rm.Repo.String() {
+		t.Errorf(`index.RemoteOf(work store, "") = %q, %v`, got, ok)
 	}
 	return ix
 }
@@ -101,22 +102,22 @@ func TestRegistryMirror(t *testing.T) {
 	if sum.New != 4 || sum.Pushed != 4 || !sum.Published {
 		t.Errorf("first run %+v", sum)
 	}
-	ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	ix, err := index.LoadRemote(ctx, rm.Repo.Tag(index.LatestRef), rm.Options...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The work store lists the same index, so compose --store WORK reads
 	// it, and records the repository.
 	checkLocalCopy(t, rm, work, sum.Index)
-	if sum.DatedRef != DatedRef(ix.Created) {
+	if sum.DatedRef != index.DatedRef(ix.Created) {
 		t.Errorf("dated ref %s, index created %s", sum.DatedRef, ix.Created)
 	}
 	layoutStore := openStore(t)
 	mustRun(t, a.options(layoutStore, now, "hello"))
-	if want := mustLoad(t, layoutStore, LatestRef); !reflect.DeepEqual(ix.Packages, want.Packages) {
+	if want := mustLoad(t, layoutStore, index.LatestRef); !reflect.DeepEqual(ix.Packages, want.Packages) {
 		t.Errorf("registry index %v differs from the layout's %v", names(ix), names(want))
 	}
-	if repo, ok := RemoteOf(layoutStore, ""); ok {
+	if repo, ok := index.RemoteOf(layoutStore, ""); ok {
 		t.Errorf("RemoteOf(a layout mirror) = %q", repo)
 	}
 	a.takeRequests()
@@ -148,10 +149,10 @@ func TestRegistryMirror(t *testing.T) {
 	if find(checkLocalCopy(t, rm, work, sum.Index), "hello").Version != "2.11-1" {
 		t.Error("the work store's latest index is not the update")
 	}
-	if d, err := work.Resolve(DatedRef(first.Created)); err != nil || find(mustLoad(t, work, d.Digest.String()), "hello").Version != "2.10-1" {
+	if d, err := work.Resolve(index.DatedRef(first.Created)); err != nil || find(mustLoad(t, work, d.Digest.String()), "hello").Version != "2.10-1" {
 		t.Errorf("the work store's first dated index: %v", err)
 	}
-	old, err := LoadRemoteIndex(ctx, rm.Repo.Tag(DatedRef(first.Created)), rm.Options...)
+	old, err := index.LoadRemote(ctx, rm.Repo.Tag(index.DatedRef(first.Created)), rm.Options...)
 	if err != nil || find(old, "hello").Version != "2.10-1" {
 		t.Errorf("the first dated index: %v", err)
 	}
@@ -167,8 +168,8 @@ func TestRegistryMirror(t *testing.T) {
 	if resp, err := http.Head("http://" + reg.Addr + "/v2/deb2fs/mirror/blobs/" + strayDigest.String()); err != nil || resp.StatusCode != http.StatusNotFound {
 		t.Errorf("the unreferenced blob survived garbage collection: %v %v", err, resp.Status)
 	}
-	for _, ref := range []string{LatestRef, DatedRef(first.Created)} {
-		ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(ref), rm.Options...)
+	for _, ref := range []string{index.LatestRef, index.DatedRef(first.Created)} {
+		ix, err := index.LoadRemote(ctx, rm.Repo.Tag(ref), rm.Options...)
 		if err != nil {
 			t.Fatalf("after garbage collection: %v", err)
 		}
@@ -242,13 +243,13 @@ func TestRegistryShards(t *testing.T) {
 	if final.New != 0 || final.Pushed != 0 || !final.Published || final.Unchanged != len(pkgs) {
 		t.Errorf("final run %+v", final)
 	}
-	got, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	got, err := index.LoadRemote(ctx, rm.Repo.Tag(index.LatestRef), rm.Options...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	single := openStore(t)
 	mustRun(t, a.options(single, clock()))
-	if want := mustLoad(t, single, LatestRef); !sameContent(got, want) {
+	if want := mustLoad(t, single, index.LatestRef); !sameContent(got, want) {
 		t.Errorf("sharded registry index %v differs from a single layout run's %v", names(got), names(want))
 		for i := range got.Packages {
 			if i < len(want.Packages) && !reflect.DeepEqual(got.Packages[i], want.Packages[i]) {
@@ -295,13 +296,13 @@ func TestRegistryShardProcesses(t *testing.T) {
 		t.Fatalf("publish step: exit %d, %v\n%s", code, sum, stderr)
 	}
 	rm, _ := NewRemote(repo)
-	got, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+	got, err := index.LoadRemote(ctx, rm.Repo.Tag(index.LatestRef), rm.Options...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	single := openStore(t)
 	mustRun(t, a.options(single, clock()))
-	if want := mustLoad(t, single, LatestRef); !sameContent(got, want) {
+	if want := mustLoad(t, single, index.LatestRef); !sameContent(got, want) {
 		t.Errorf("index of %d shard processes %v differs from a single run's %v", n, names(got), names(want))
 	}
 }
@@ -322,7 +323,7 @@ func TestRegistryKeep(t *testing.T) {
 		sums = append(sums, mustRun(t, o))
 	}
 	// The work store's copies are pruned alike.
-	if refs, err := DatedRefs(work); err != nil || !reflect.DeepEqual(refs, []string{sums[2].DatedRef}) {
+	if refs, err := index.DatedRefs(work); err != nil || !reflect.DeepEqual(refs, []string{sums[2].DatedRef}) {
 		t.Errorf("work store dated refs %v (%v), want only %s", refs, err, sums[2].DatedRef)
 	}
 	checkLocalCopy(t, rm, work, sums[2].Index)
@@ -332,17 +333,17 @@ func TestRegistryKeep(t *testing.T) {
 	}
 	var dated []string
 	for _, tg := range tags {
-		if strings.HasPrefix(tg, DatedRefPrefix) && tg != LatestRef {
+		if strings.HasPrefix(tg, index.DatedRefPrefix) && tg != index.LatestRef {
 			dated = append(dated, tg)
 		}
 	}
 	if !reflect.DeepEqual(dated, []string{sums[2].DatedRef}) {
 		t.Errorf("dated tags %v, want only %s", dated, sums[2].DatedRef)
 	}
-	if _, err := LoadRemoteIndex(ctx, rm.Repo.Tag(sums[0].DatedRef), rm.Options...); err == nil {
+	if _, err := index.LoadRemote(ctx, rm.Repo.Tag(sums[0].DatedRef), rm.Options...); err == nil {
 		t.Errorf("%s still loads", sums[0].DatedRef)
 	}
-	if ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...); err != nil || find(ix, "hello").Version != "2.12-1" {
+	if ix, err := index.LoadRemote(ctx, rm.Repo.Tag(index.LatestRef), rm.Options...); err != nil || find(ix, "hello").Version != "2.12-1" {
 		t.Errorf("latest: %v", err)
 	}
 	if _, err := remote.Head(rm.Repo.Tag(Tag("hello", "2.10-1", "amd64")), rm.Options...); err != nil {
@@ -365,13 +366,13 @@ func TestRegistryWorkStoreDatedRef(t *testing.T) {
 	o := a.options(work, fixed, "hello")
 	o.Remote = rm
 	sum := mustRun(t, o)
-	if !sum.Published || sum.DatedRef == layout.DatedRef || sum.DatedRef != DatedRef(fixed().Add(time.Second)) {
+	if !sum.Published || sum.DatedRef == layout.DatedRef || sum.DatedRef != index.DatedRef(fixed().Add(time.Second)) {
 		t.Errorf("registry run published %s, the layout run %s; want the next second", sum.DatedRef, layout.DatedRef)
 	}
 	if d, err := work.Resolve(layout.DatedRef); err != nil || d.Digest.String() != layout.Index {
 		t.Errorf("the layout's dated ref moved: %v %v", d.Digest, err)
 	}
-	if _, ok := RemoteOf(work, layout.DatedRef); ok {
+	if _, ok := index.RemoteOf(work, layout.DatedRef); ok {
 		t.Errorf("the layout's dated ref records a repository")
 	}
 	checkLocalCopy(t, rm, work, sum.Index)
@@ -414,13 +415,13 @@ func TestRegistryCrashLocalCopy(t *testing.T) {
 			}
 			checkLocalCopy(t, rm, st, "")
 			before, _ := os.ReadFile(filepath.Join(work, "index.json"))
-			old := mustLoad(t, st, LatestRef)
+			old := mustLoad(t, st, index.LatestRef)
 
 			a.publish(withVersion(basePkgs, "hello", "2.11-1"), suiteOpts{})
 			if out, err := cmd(point).CombinedOutput(); !killed(err) {
 				t.Fatalf("run ended with %v, want SIGKILL at %s\n%s", err, point, out)
 			}
-			ix, err := LoadRemoteIndex(ctx, rm.Repo.Tag(LatestRef), rm.Options...)
+			ix, err := index.LoadRemote(ctx, rm.Repo.Tag(index.LatestRef), rm.Options...)
 			if err != nil || find(ix, "hello").Version != "2.11-1" {
 				t.Fatalf("the registry's index after the kill: %v", err)
 			}
@@ -430,7 +431,7 @@ func TestRegistryCrashLocalCopy(t *testing.T) {
 			if st, err = store.Open(work); err != nil {
 				t.Fatal(err)
 			}
-			if got := mustLoad(t, st, LatestRef); !reflect.DeepEqual(got, old) {
+			if got := mustLoad(t, st, index.LatestRef); !reflect.DeepEqual(got, old) {
 				t.Error("the work store's latest index changed")
 			}
 

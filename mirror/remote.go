@@ -28,6 +28,7 @@ import (
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -67,57 +68,6 @@ func Tag(pkg, version, arch string) string {
 	return t
 }
 
-// LoadRemoteIndex reads the mirror index tagged ref in a registry (or
-// named by digest); every blob is checked against its digest.
-func LoadRemoteIndex(ctx context.Context, ref name.Reference, opts ...remote.Option) (*Index, error) {
-	ix, _, err := loadRemoteIndex(ctx, ref, opts...)
-	return ix, err
-}
-
-// rawIndex is an index artifact as a registry holds it: the manifest's
-// bytes and digest, the index blob, and the index's created time (which
-// names its dated tag). The work store gets the same bytes (copyLocal).
-type rawIndex struct {
-	manifest []byte
-	digest   v1.Hash
-	blob     []byte
-	created  time.Time
-}
-
-// loadRemoteIndex is LoadRemoteIndex, also returning the artifact's bytes.
-func loadRemoteIndex(ctx context.Context, ref name.Reference, opts ...remote.Option) (*Index, *rawIndex, error) {
-	opts = append(opts, remote.WithContext(ctx))
-	d, err := remote.Get(ref, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
-	}
-	m, err := v1.ParseManifest(bytes.NewReader(d.Manifest))
-	if err != nil {
-		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
-	}
-	if m.ArtifactType != ArtifactType || len(m.Layers) != 1 || m.Layers[0].MediaType != IndexMediaType {
-		return nil, nil, fmt.Errorf("mirror index %s: manifest %s is not a deb2fs index (artifactType %q)", ref, d.Digest, m.ArtifactType)
-	}
-	l, err := remote.Layer(ref.Context().Digest(m.Layers[0].Digest.String()), opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
-	}
-	rc, err := l.Compressed() // verified against the digest as it is read
-	if err != nil {
-		return nil, nil, fmt.Errorf("mirror index %s: %w", ref, err)
-	}
-	defer rc.Close()
-	blob, err := io.ReadAll(rc)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mirror index %s: blob %s: %w", ref, m.Layers[0].Digest, err)
-	}
-	ix, err := decodeIndex(blob)
-	if err != nil {
-		return nil, nil, fmt.Errorf("mirror index %s (blob %s): %w", ref, m.Layers[0].Digest, err)
-	}
-	return ix, &rawIndex{manifest: d.Manifest, digest: d.Digest, blob: blob, created: ix.Created}, nil
-}
-
 func isNotFound(err error) bool {
 	var te *transport.Error
 	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
@@ -137,10 +87,10 @@ type remoteTarget struct {
 	jobs   int
 	pushed func() // counts one pushed image
 
-	prev *Index // the latest index, once read
+	prev *index.Index // the latest index, once read
 	// last is the registry's latest index artifact: the one latest read,
 	// then the one publish put; copyLocal lists it in the work store.
-	last *rawIndex
+	last *index.Raw
 }
 
 func (t *remoteTarget) String() string { return t.rm.Repo.String() }
@@ -149,8 +99,8 @@ func (t *remoteTarget) opts(ctx context.Context) []remote.Option {
 	return append(append([]remote.Option(nil), t.rm.Options...), remote.WithContext(ctx), remote.WithJobs(t.jobs))
 }
 
-func (t *remoteTarget) latest(ctx context.Context) (*Index, string, error) {
-	ix, raw, err := loadRemoteIndex(ctx, t.rm.Repo.Tag(LatestRef), t.opts(ctx)...)
+func (t *remoteTarget) latest(ctx context.Context) (*index.Index, string, error) {
+	ix, raw, err := index.FetchRemote(ctx, t.rm.Repo.Tag(index.LatestRef), t.opts(ctx)...)
 	if isNotFound(err) {
 		return nil, "", nil
 	}
@@ -158,16 +108,16 @@ func (t *remoteTarget) latest(ctx context.Context) (*Index, string, error) {
 		return nil, "", err
 	}
 	t.prev, t.last = ix, raw
-	return ix, raw.digest.String(), nil
+	return ix, raw.Digest.String(), nil
 }
 
 // complete trusts the registry: what its index references was pushed
 // before the index, and its garbage collector keeps tagged manifests.
-func (t *remoteTarget) complete(*Index) bool { return true }
+func (t *remoteTarget) complete(*index.Index) bool { return true }
 
 func (t *remoteTarget) published(ctx context.Context, pkgs []*archive.Package, key func(*archive.Package) convert.Key) ([]*store.Record, error) {
 	recs := make([]*store.Record, len(pkgs))
-	known := map[string]*Entry{}
+	known := map[string]*index.Entry{}
 	if t.prev != nil {
 		for i := range t.prev.Packages {
 			e := &t.prev.Packages[i]
@@ -300,24 +250,24 @@ func (r rawManifest) MediaType() (types.MediaType, error) { return r.mt, nil }
 // manifest under its dated tag and, last, under LatestRef: a tag moves
 // atomically, so readers see the old index or the new one. The runner then
 // lists the same artifact in the work store (copyLocal).
-func (t *remoteTarget) publish(ctx context.Context, ix *Index, _ []convert.Key) (v1.Descriptor, int64, error) {
+func (t *remoteTarget) publish(ctx context.Context, ix *index.Index, _ []convert.Key) (v1.Descriptor, int64, error) {
 	opts := t.opts(ctx)
 	// A dated tag never moves: two publications within one second get
 	// consecutive seconds. The work store gets the same dated ref, so it
 	// must be free there too.
 	for {
-		_, err := remote.Head(t.rm.Repo.Tag(DatedRef(ix.Created)), opts...)
+		_, err := remote.Head(t.rm.Repo.Tag(index.DatedRef(ix.Created)), opts...)
 		if err != nil && !isNotFound(err) {
 			return v1.Descriptor{}, 0, fmt.Errorf("publish index to %s: %w", t, err)
 		}
 		if isNotFound(err) {
-			if _, err := t.st.Resolve(DatedRef(ix.Created)); err != nil {
+			if _, err := t.st.Resolve(index.DatedRef(ix.Created)); err != nil {
 				break
 			}
 		}
 		ix.Created = ix.Created.Add(time.Second)
 	}
-	blob, err := encodeIndex(ix)
+	blob, err := index.Encode(ix)
 	if err != nil {
 		return v1.Descriptor{}, 0, err
 	}
@@ -325,7 +275,7 @@ func (t *remoteTarget) publish(ctx context.Context, ix *Index, _ []convert.Key) 
 	for i, b := range []struct {
 		data []byte
 		mt   types.MediaType
-	}{{blob, IndexMediaType}, {[]byte("{}"), emptyMediaType}} {
+	}{{blob, index.MediaType}, {[]byte("{}"), emptyMediaType}} {
 		l := static.NewLayer(b.data, b.mt)
 		if err := remote.WriteLayer(t.rm.Repo, l, opts...); err != nil {
 			return v1.Descriptor{}, 0, fmt.Errorf("publish index to %s: %w", t, err)
@@ -337,18 +287,18 @@ func (t *remoteTarget) publish(ctx context.Context, ix *Index, _ []convert.Key) 
 	if err != nil {
 		return v1.Descriptor{}, 0, err
 	}
-	md := v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: int64(len(data)), ArtifactType: ArtifactType}
+	md := v1.Descriptor{MediaType: types.OCIManifestSchema1, Size: int64(len(data)), ArtifactType: index.ArtifactType}
 	h, _, err := v1.SHA256(strings.NewReader(string(data)))
 	if err != nil {
 		return v1.Descriptor{}, 0, err
 	}
 	md.Digest = h
-	for _, tag := range []string{DatedRef(ix.Created), LatestRef} {
+	for _, tag := range []string{index.DatedRef(ix.Created), index.LatestRef} {
 		if err := remote.Put(t.rm.Repo.Tag(tag), rawManifest{data, types.OCIManifestSchema1}, opts...); err != nil {
 			return v1.Descriptor{}, 0, fmt.Errorf("publish index to %s:%s: %w", t, tag, err)
 		}
 	}
-	t.last = &rawIndex{manifest: data, digest: h, blob: blob, created: ix.Created}
+	t.last = &index.Raw{Manifest: data, Digest: h, Blob: blob, Created: ix.Created}
 	return md, int64(len(blob) + len(data)), nil
 }
 
@@ -367,34 +317,34 @@ func (t *remoteTarget) copyLocal() error {
 	if raw == nil {
 		return nil
 	}
-	m, err := v1.ParseManifest(bytes.NewReader(raw.manifest))
+	m, err := v1.ParseManifest(bytes.NewReader(raw.Manifest))
 	if err != nil {
-		return fmt.Errorf("index manifest %s: %w", raw.digest, err)
+		return fmt.Errorf("index manifest %s: %w", raw.Digest, err)
 	}
 	if len(m.Layers) != 1 {
-		return fmt.Errorf("index manifest %s: %d layers", raw.digest, len(m.Layers))
+		return fmt.Errorf("index manifest %s: %d layers", raw.Digest, len(m.Layers))
 	}
-	l, err := t.st.PutBlob(IndexMediaType, raw.blob)
+	l, err := t.st.PutBlob(index.MediaType, raw.Blob)
 	if err != nil {
 		return err
 	}
 	if l.Digest != m.Layers[0].Digest {
-		return fmt.Errorf("index manifest %s names blob %s, have %s", raw.digest, m.Layers[0].Digest, l.Digest)
+		return fmt.Errorf("index manifest %s names blob %s, have %s", raw.Digest, m.Layers[0].Digest, l.Digest)
 	}
 	if _, err := t.st.PutBlob(emptyMediaType, []byte("{}")); err != nil {
 		return err
 	}
-	md, err := t.st.PutBlob(types.OCIManifestSchema1, raw.manifest)
+	md, err := t.st.PutBlob(types.OCIManifestSchema1, raw.Manifest)
 	if err != nil {
 		return err
 	}
-	if md.Digest != raw.digest {
-		return fmt.Errorf("index manifest %s hashes to %s", raw.digest, md.Digest)
+	if md.Digest != raw.Digest {
+		return fmt.Errorf("index manifest %s hashes to %s", raw.Digest, md.Digest)
 	}
-	md.ArtifactType = ArtifactType
+	md.ArtifactType = index.ArtifactType
 	crash(crashPublishBlob)
-	refs := []string{LatestRef}
-	dated := DatedRef(raw.created)
+	refs := []string{index.LatestRef}
+	dated := index.DatedRef(raw.Created)
 	if d, err := t.st.Resolve(dated); errors.Is(err, store.ErrNoRef) || (err == nil && d.Digest == md.Digest) {
 		refs = append(refs, dated)
 	}

@@ -8,7 +8,10 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // importantUniverse is a universe where Suggests and Important decide the
@@ -93,11 +96,11 @@ func TestIndexResolveImportantSuggests(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ix := &Index{Format: IndexFormat}
+			ix := &index.Index{Format: index.FormatVersion}
 			rps := make([]resolve.Package, len(ps))
 			for i := range ps {
 				e := EntryOf(&ps[i])
-				e.Layer = sampleIndex().Packages[0].Layer
+				e.Layer = sampleLayer()
 				ix.Packages = append(ix.Packages, e)
 				rps[i] = resolve.Package{Name: ps[i].Name, Version: ps[i].Version, Architecture: ps[i].Architecture,
 					Important: ps[i].Important, Depends: ps[i].Depends, Suggests: ps[i].Suggests,
@@ -137,7 +140,7 @@ func TestIndexResolveImportantSuggests(t *testing.T) {
 	}
 }
 
-func resolveNames(t *testing.T, ix *Index, req resolve.Request) string {
+func resolveNames(t *testing.T, ix *index.Index, req resolve.Request) string {
 	t.Helper()
 	es, err := ix.Resolve(req, "")
 	if err != nil {
@@ -249,10 +252,10 @@ func TestIndexResolveArchiveOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ix := &Index{Format: IndexFormat}
+	ix := &index.Index{Format: index.FormatVersion}
 	for _, p := range merged {
 		e := EntryIn(p, order)
-		e.Layer = sampleIndex().Packages[0].Layer
+		e.Layer = sampleLayer()
 		ix.Packages = append(ix.Packages, e)
 	}
 	got := roundTrip(t, ix)
@@ -290,7 +293,7 @@ func TestIndexResolveArchiveOrder(t *testing.T) {
 	slices.Reverse(got.Packages)
 
 	// Without Seq, the index's own order, by name: z-prov comes last.
-	old := &Index{Format: IndexFormat, Packages: slices.Clone(got.Packages)}
+	old := &index.Index{Format: index.FormatVersion, Packages: slices.Clone(got.Packages)}
 	for i := range old.Packages {
 		old.Packages[i].Seq = 0
 	}
@@ -305,7 +308,7 @@ func TestIndexResolveArchiveOrder(t *testing.T) {
 		}
 	}
 	var in []string
-	for _, p := range resolvePackages(old.Packages) {
+	for _, p := range index.ResolvePackages(old.Packages) {
 		in = append(in, p.Name)
 	}
 	if s := strings.Join(in, " "); s != "app z-prov a-prov m-prov" {
@@ -314,4 +317,24 @@ func TestIndexResolveArchiveOrder(t *testing.T) {
 	if s := resolveNames(t, old, req); s != "app m-prov" {
 		t.Errorf("Index.Resolve with Seq on app and z-prov only: %s, want app m-prov", s)
 	}
+}
+
+// sampleLayer is a layer locator with made-up digests.
+func sampleLayer() index.Layer {
+	h := func(c byte) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: strings.Repeat(string(c), 64)} }
+	return index.Layer{Digest: h('a'), DiffID: h('b'), Size: 7, MediaType: types.OCILayer, Manifest: h('c')}
+}
+
+// roundTrip encodes ix as an index blob and decodes it again.
+func roundTrip(t testing.TB, ix *index.Index) *index.Index {
+	t.Helper()
+	blob, err := index.Encode(ix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := index.Decode(blob)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return got
 }

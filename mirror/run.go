@@ -10,6 +10,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -134,7 +135,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		}
 		if err == nil && inputDigest(&r.o, srcs, rels) == prev.Input && len(prev.Missing) == 0 && r.tgt.complete(prev) {
 			sum.UpToDate = true
-			sum.Ref, sum.DatedRef, sum.Index = LatestRef, DatedRef(prev.Created), prevDigest
+			sum.Ref, sum.DatedRef, sum.Index = index.LatestRef, index.DatedRef(prev.Created), prevDigest
 			sum.Packages = len(prev.Packages)
 			sum.Unchanged = len(prev.Packages)
 			// A run killed after publishing to the registry, or one of
@@ -270,7 +271,7 @@ func (r *runner) run(ctx context.Context, sum Summary) (Summary, error) {
 		return sum, fmt.Errorf("mirror: %w", err)
 	}
 	sum.Published = true
-	sum.Ref, sum.DatedRef, sum.Index = LatestRef, DatedRef(ix.Created), md.Digest.String()
+	sum.Ref, sum.DatedRef, sum.Index = index.LatestRef, index.DatedRef(ix.Created), md.Digest.String()
 	sum.BytesStored += n
 	if r.remote != nil {
 		crash(crashPublishLocal)
@@ -309,9 +310,9 @@ func (r *runner) copyLocal() {
 
 // index builds the index of the mirrored packages (those with a record),
 // each entry with its name's place in order (ArchiveOrder of the snapshot).
-func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*archive.Package, order map[string]int, recs []*store.Record) *Index {
-	ix := &Index{
-		Format:  IndexFormat,
+func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*archive.Package, order map[string]int, recs []*store.Record) *index.Index {
+	ix := &index.Index{
+		Format:  index.FormatVersion,
 		Created: r.o.Now().UTC().Truncate(time.Second),
 		Scope:   scopeNames(&r.o),
 		Input:   inputDigest(&r.o, srcs, snap.Releases),
@@ -334,8 +335,8 @@ func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*ar
 // OriginsOf are the index origins of a snapshot's releases, read from
 // srcs (the components each was read with), and the number of each
 // release's origin, counted from first (the origins an index has before).
-func OriginsOf(rels []*archive.Release, srcs []archive.Source, first int) ([]Origin, map[*archive.Release]int) {
-	var out []Origin
+func OriginsOf(rels []*archive.Release, srcs []archive.Source, first int) ([]index.Origin, map[*archive.Release]int) {
+	var out []index.Origin
 	at := map[*archive.Release]int{}
 	for _, rel := range rels {
 		at[rel] = first + len(out)
@@ -350,7 +351,7 @@ func OriginsOf(rels []*archive.Release, srcs []archive.Source, first int) ([]Ori
 				}
 			}
 		}
-		out = append(out, Origin{
+		out = append(out, index.Origin{
 			Archive: rel.URI, Codename: rel.Codename, Suite: rel.Suite, Components: comps,
 			Date: rel.Date.UTC(), Signer: rel.Signer().Fingerprint,
 		})
@@ -359,8 +360,8 @@ func OriginsOf(rels []*archive.Release, srcs []archive.Source, first int) ([]Ori
 }
 
 // LayerOf is the index's view of a layer record of the store.
-func LayerOf(rec *store.Record) Layer {
-	return Layer{
+func LayerOf(rec *store.Record) index.Layer {
+	return index.Layer{
 		Digest: rec.Digest, DiffID: rec.DiffID, Size: rec.Size, MediaType: rec.MediaType,
 		Manifest: rec.Manifest.Digest, Format: rec.Format,
 	}

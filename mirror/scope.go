@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -42,7 +43,7 @@ func scope(o *Options, merged []*archive.Package, order map[string]int, archs []
 			e := EntryIn(p, order)
 			pkgs, seqs = append(pkgs, e.ResolvePackage()), append(seqs, e.Seq)
 		}
-		u, err := resolve.NewUniverse(arch, inArchiveOrder(pkgs, seqs))
+		u, err := resolve.NewUniverse(arch, index.InArchiveOrder(pkgs, seqs))
 		if err != nil {
 			return nil, fmt.Errorf("scope %s: %w", arch, err)
 		}

@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -65,7 +66,7 @@ func TestMirrorShards(t *testing.T) {
 	if total != len(pkgs) {
 		t.Errorf("shards converted %d packages in all, want %d", total, len(pkgs))
 	}
-	if _, err := LoadIndex(st, LatestRef); !errors.Is(err, store.ErrNoRef) {
+	if _, err := index.Load(st, index.LatestRef); !errors.Is(err, store.ErrNoRef) {
 		t.Errorf("a shard published an index: %v", err)
 	}
 	final := mustRun(t, a.options(st, clock()))
@@ -74,7 +75,7 @@ func TestMirrorShards(t *testing.T) {
 	}
 	single := openStore(t)
 	mustRun(t, a.options(single, clock()))
-	if got, want := mustLoad(t, st, LatestRef), mustLoad(t, single, LatestRef); !sameContent(got, want) {
+	if got, want := mustLoad(t, st, index.LatestRef), mustLoad(t, single, index.LatestRef); !sameContent(got, want) {
 		t.Errorf("sharded index %v differs from a single run's %v", names(got), names(want))
 	}
 

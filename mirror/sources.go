@@ -11,6 +11,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/index"
 )
 
 // sources returns the apt sources the run reads.
@@ -64,7 +65,7 @@ func scopeNames(o *Options) []string {
 // with no Release (skipped) counts as such.
 func inputDigest(o *Options, srcs []archive.Source, rels []*archive.Release) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "index %d.%d layer %d compression %s\n", IndexFormat, entryRevision, convert.FormatVersion, o.Compression)
+	fmt.Fprintf(h, "index %d.%d layer %d compression %s\n", index.FormatVersion, index.EntryRevision, convert.FormatVersion, o.Compression)
 	fmt.Fprintf(h, "scope %s\n", strings.Join(scopeNames(o), " "))
 	for _, s := range srcs {
 		for _, d := range s.Suites {

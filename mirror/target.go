@@ -9,6 +9,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -17,9 +18,9 @@ import (
 type target interface {
 	// latest returns the latest published index and its manifest's
 	// digest, or nil if there is none.
-	latest(ctx context.Context) (*Index, string, error)
+	latest(ctx context.Context) (*index.Index, string, error)
 	// complete reports whether everything ix references is still there.
-	complete(ix *Index) bool
+	complete(ix *index.Index) bool
 	// published returns, for each package, the record of its layer if the
 	// target already has it (nil otherwise).
 	published(ctx context.Context, pkgs []*archive.Package, key func(*archive.Package) convert.Key) ([]*store.Record, error)
@@ -27,7 +28,7 @@ type target interface {
 	push(ctx context.Context, recs []*store.Record) error
 	// publish publishes ix, whose layers are all in the target, and
 	// returns the index manifest's descriptor and the bytes written.
-	publish(ctx context.Context, ix *Index, keys []convert.Key) (v1.Descriptor, int64, error)
+	publish(ctx context.Context, ix *index.Index, keys []convert.Key) (v1.Descriptor, int64, error)
 	// prune removes the dated copies of the index beyond the newest keep
 	// and returns their refs (see prune.go).
 	prune(ctx context.Context, keep int) ([]string, error)
@@ -40,15 +41,15 @@ type layoutTarget struct{ st *store.Store }
 
 func (t layoutTarget) String() string { return t.st.Dir() }
 
-func (t layoutTarget) latest(context.Context) (*Index, string, error) {
-	ix, d, err := loadIndex(t.st, LatestRef)
+func (t layoutTarget) latest(context.Context) (*index.Index, string, error) {
+	ix, d, err := index.LoadWithDescriptor(t.st, index.LatestRef)
 	if errors.Is(err, store.ErrNoRef) {
 		return nil, "", nil
 	}
 	return ix, d.Digest.String(), err
 }
 
-func (t layoutTarget) complete(ix *Index) bool {
+func (t layoutTarget) complete(ix *index.Index) bool {
 	for i := range ix.Packages {
 		l := &ix.Packages[i].Layer
 		if !t.st.HasBlob(l.Digest) || !t.st.HasBlob(l.Manifest) {
@@ -74,7 +75,7 @@ func (t layoutTarget) published(_ context.Context, pkgs []*archive.Package, key 
 
 func (layoutTarget) push(context.Context, []*store.Record) error { return nil }
 
-func (t layoutTarget) publish(_ context.Context, ix *Index, keys []convert.Key) (v1.Descriptor, int64, error) {
+func (t layoutTarget) publish(_ context.Context, ix *index.Index, keys []convert.Key) (v1.Descriptor, int64, error) {
 	return publish(t.st, ix, keys)
 }
 

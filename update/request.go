@@ -4,8 +4,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
-	"github.com/deb2fs/deb2fs/mirror"
 )
 
 // cmdOf is the command to compose the image's successor with: nil for
@@ -24,10 +24,10 @@ func cmdOf(im *inspect.Image) []string {
 // `apt-mark showmanual` would list after `apt-get install` of the
 // request. meta gives each package's entry (its dependencies); a package
 // meta does not know is kept in the request.
-func InferRequest(im *inspect.Image, meta func(p *inspect.Package) *mirror.Entry) []string {
+func InferRequest(im *inspect.Image, meta func(p *inspect.Package) *index.Entry) []string {
 	type node struct {
 		p *inspect.Package
-		e *mirror.Entry
+		e *index.Entry
 	}
 	nodes := make([]node, len(im.Packages))
 	provides := map[string][]int{} // name or provided name → nodes
@@ -85,7 +85,7 @@ func relationNames(field string) []string {
 
 // resolveSame reports whether install resolves, over idx, to exactly the
 // image's packages; it returns the names the resolution misses.
-func resolveSame(idx *mirror.Index, install []string, recommends bool, im *inspect.Image, arch string) (missing []string, extra []string, err error) {
+func resolveSame(idx *index.Index, install []string, recommends bool, im *inspect.Image, arch string) (missing []string, extra []string, err error) {
 	es, err := idx.Resolve(resolveRequest(install, recommends), arch)
 	if err != nil {
 		return nil, nil, err

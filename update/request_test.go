@@ -5,15 +5,15 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
-	"github.com/deb2fs/deb2fs/mirror"
 )
 
 // InferRequest keeps the packages nothing else depends on, through
 // versions, alternatives, architecture qualifiers and Provides, and drops
 // the essential set and usr-is-merged.
 func TestInferRequest(t *testing.T) {
-	es := map[string]*mirror.Entry{
+	es := map[string]*index.Entry{
 		"app":           {Package: "app", Depends: "libfoo1 (>= 1.0), mail-transport-agent | exim4, python3:any"},
 		"tool":          {Package: "tool", PreDepends: "libbar1"},
 		"libfoo1":       {Package: "libfoo1", Depends: "libc6 (>= 2.34)"},
@@ -30,7 +30,7 @@ func TestInferRequest(t *testing.T) {
 		im.Packages = append(im.Packages, inspect.Package{Name: n, Version: "1"})
 	}
 	slices.SortFunc(im.Packages, func(a, b inspect.Package) int { return strings.Compare(a.Name, b.Name) })
-	got := InferRequest(im, func(p *inspect.Package) *mirror.Entry {
+	got := InferRequest(im, func(p *inspect.Package) *index.Entry {
 		if p.Name == "orphan" {
 			return nil // unknown: kept
 		}

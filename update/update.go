@@ -12,8 +12,8 @@ import (
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/imageref"
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -26,13 +26,13 @@ type Options struct {
 	// Ref is the image: a tag in Store or oci:DIR[:TAG].
 	Ref string
 	// Index is the mirror index to update to.
-	Index *mirror.Index
+	Index *index.Index
 	// Older yields earlier indexes, newest first: update looks there for
 	// the index the image was composed from (the first holding every
 	// package of the image at its version), to infer its request and to
 	// keep the versions --only leaves alone. It stops at the first match,
 	// so indexes can be loaded lazily. May be nil.
-	Older iter.Seq[*mirror.Index]
+	Older iter.Seq[*index.Index]
 	// Request, when set, is the image's request; nil means the one the
 	// image records (imagespec.LabelRequest), else an inferred one.
 	Request *imagespec.RecordedRequest
@@ -63,7 +63,7 @@ type Result struct {
 	Request     imagespec.RecordedRequest
 	RequestFrom string
 	// Origin is the index the image was composed from, when found.
-	Origin *mirror.Index
+	Origin *index.Index
 	// Composed is compose's result for the new image.
 	Composed *compose.Image
 	// Duration is the whole update's time.
@@ -213,7 +213,7 @@ func resolveRequest(install []string, recommends bool) resolve.Request {
 
 // holdsAll reports whether ix has every package of im at its version
 // (and architecture, when known).
-func holdsAll(ix *mirror.Index, im *inspect.Image) bool {
+func holdsAll(ix *index.Index, im *inspect.Image) bool {
 	for i := range im.Packages {
 		if findEntry(ix, &im.Packages[i]) == nil {
 			return false
@@ -223,9 +223,9 @@ func holdsAll(ix *mirror.Index, im *inspect.Image) bool {
 }
 
 // findEntry returns ix's entry for p at p's version, or nil.
-func findEntry(ix *mirror.Index, p *inspect.Package) *mirror.Entry {
+func findEntry(ix *index.Index, p *inspect.Package) *index.Entry {
 	ps := ix.Packages
-	i, _ := slices.BinarySearchFunc(ps, p.Name, func(e mirror.Entry, name string) int { return strings.Compare(e.Package, name) })
+	i, _ := slices.BinarySearchFunc(ps, p.Name, func(e index.Entry, name string) int { return strings.Compare(e.Package, name) })
 	for ; i < len(ps) && ps[i].Package == p.Name; i++ {
 		if ps[i].Version == p.Version && (p.Architecture == "" || ps[i].Architecture == p.Architecture) {
 			return &ps[i]
@@ -244,14 +244,14 @@ func findEntry(ix *mirror.Index, p *inspect.Package) *mirror.Entry {
 // from is known, checks that it resolves to exactly the image's packages
 // there, adding what the resolution misses (packages in a dependency
 // cycle no leaf reaches) until it does.
-func inferVerified(old *inspect.Image, origin, latest *mirror.Index, native string, recommends bool, logf func(string, ...any)) ([]string, string) {
-	meta := func(p *inspect.Package) *mirror.Entry {
+func inferVerified(old *inspect.Image, origin, latest *index.Index, native string, recommends bool, logf func(string, ...any)) ([]string, string) {
+	meta := func(p *inspect.Package) *index.Entry {
 		if origin != nil {
 			return findEntry(origin, p)
 		}
 		// The image's own version may be gone: the latest entry of the
 		// same name tells its dependencies well enough.
-		var best *mirror.Entry
+		var best *index.Entry
 		for i := range latest.Packages {
 			e := &latest.Packages[i]
 			if e.Package == p.Name && (best == nil || e.Architecture == native) {
@@ -292,14 +292,14 @@ func inferVerified(old *inspect.Image, origin, latest *mirror.Index, native stri
 // request plus every package of the image not in only pinned to its
 // version, over the new index completed with the old entries of the
 // pinned versions it no longer has.
-func pinOthers(old *inspect.Image, origin, latest *mirror.Index, install, only []string) (*mirror.Index, []string, error) {
+func pinOthers(old *inspect.Image, origin, latest *index.Index, install, only []string) (*index.Index, []string, error) {
 	for _, n := range only {
 		if len(old.Find(n)) == 0 {
 			return nil, nil, fmt.Errorf("update --only %s: the image has no such package", n)
 		}
 	}
-	merged := &mirror.Index{Format: latest.Format, Created: latest.Created, Origins: latest.Origins,
-		Packages: append([]mirror.Entry(nil), latest.Packages...)}
+	merged := &index.Index{Format: latest.Format, Created: latest.Created, Origins: latest.Origins,
+		Packages: append([]index.Entry(nil), latest.Packages...)}
 	pinned := map[string]bool{}
 	for i := range old.Packages {
 		pinned[old.Packages[i].Name] = !slices.Contains(only, old.Packages[i].Name)
@@ -316,7 +316,7 @@ func pinOthers(old *inspect.Image, origin, latest *mirror.Index, install, only [
 			continue
 		}
 		if findEntry(latest, p) == nil {
-			var e *mirror.Entry
+			var e *index.Entry
 			if origin != nil {
 				e = findEntry(origin, p)
 			}
@@ -327,7 +327,7 @@ func pinOthers(old *inspect.Image, origin, latest *mirror.Index, install, only [
 		}
 		out = append(out, p.Name+"="+p.Version)
 	}
-	slices.SortStableFunc(merged.Packages, func(a, b mirror.Entry) int {
+	slices.SortStableFunc(merged.Packages, func(a, b index.Entry) int {
 		return strings.Compare(a.Package, b.Package)
 	})
 	return merged, out, nil

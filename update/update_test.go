@@ -14,11 +14,11 @@ import (
 
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/update"
 )
@@ -70,7 +70,7 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 
 	res, err := update.Image(ctx, update.Options{
 		Store: st, Ref: "oci:" + out + ":app", Index: idx2,
-		Older: slices.Values([]*mirror.Index{idx1}),
+		Older: slices.Values([]*index.Index{idx1}),
 		Logf:  t.Logf,
 	})
 	if err != nil {
@@ -164,7 +164,7 @@ func TestUpdateOnly(t *testing.T) {
 	run := func(only ...string) (*update.Result, error) {
 		return update.Image(ctx, update.Options{
 			Store: st, Ref: "oci:" + out + ":app", Index: idx2, Only: only, Tag: "updated",
-			Older: slices.Values([]*mirror.Index{idx1}),
+			Older: slices.Values([]*index.Index{idx1}),
 		})
 	}
 	res, err := run("hello")

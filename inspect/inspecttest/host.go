@@ -10,8 +10,8 @@ import (
 
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -23,7 +23,7 @@ import (
 // Rebuild repacks the real .deb of e with control fields replaced
 // (dpkg-deb -R, edit, dpkg-deb -b), converts it into s and returns its
 // index entry: the same dependencies, the new version and layer.
-func Rebuild(t testing.TB, s *store.Store, e mirror.Entry, version string) mirror.Entry {
+func Rebuild(t testing.TB, s *store.Store, e index.Entry, version string) index.Entry {
 	t.Helper()
 	deb := fixtures.RealDebs(t, e.Package)[e.Package]
 	dir := t.TempDir()

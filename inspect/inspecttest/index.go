@@ -13,19 +13,19 @@ import (
 	"github.com/klauspost/compress/zstd"
 
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
 
 // PublishIndex lists ix in st as a mirror run publishes an index — an
-// artifact manifest (artifactType mirror.ArtifactType, the empty config,
-// the index as zstd-compressed JSON) tagged mirror.LatestRef and
-// mirror.DatedRef(ix.Created) — so that mirror.LoadIndex and the deb2fs
+// artifact manifest (artifactType index.ArtifactType, the empty config,
+// the index as zstd-compressed JSON) tagged index.LatestRef and
+// index.DatedRef(ix.Created) — so that index.Load and the deb2fs
 // commands read it. (mirror's own publish is unexported; the blob is plain
 // JSON, which LoadIndex also reads.)
-func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
+func PublishIndex(t testing.TB, st *store.Store, ix *index.Index) {
 	t.Helper()
 	text, err := json.Marshal(ix)
 	if err != nil {
@@ -35,7 +35,7 @@ func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	layer, err := st.PutBlob(mirror.IndexMediaType, zw.EncodeAll(text, nil))
+	layer, err := st.PutBlob(index.MediaType, zw.EncodeAll(text, nil))
 	zw.Close()
 	if err != nil {
 		t.Fatal(err)
@@ -44,7 +44,7 @@ func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: mirror.ArtifactType,
+	m := v1.Manifest{SchemaVersion: 2, MediaType: types.OCIManifestSchema1, ArtifactType: index.ArtifactType,
 		Config: cfg, Layers: []v1.Descriptor{layer},
 		Annotations: map[string]string{imagespec.AnnotationIndexPackages: strconv.Itoa(len(ix.Packages))}}
 	data, err := json.Marshal(m)
@@ -55,13 +55,13 @@ func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	md.ArtifactType = mirror.ArtifactType
+	md.ArtifactType = index.ArtifactType
 	tag := func(ref string) v1.Descriptor {
 		d := md
 		d.Annotations = map[string]string{imagespec.AnnotationRefName: ref}
 		return d
 	}
-	if err := st.PublishTagged(nil, []v1.Descriptor{tag(mirror.LatestRef), tag(mirror.DatedRef(ix.Created))}); err != nil {
+	if err := st.PublishTagged(nil, []v1.Descriptor{tag(index.LatestRef), tag(index.DatedRef(ix.Created))}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -70,26 +70,26 @@ func PublishIndex(t testing.TB, st *store.Store, ix *mirror.Index) {
 // host's archive, their layers in the fixtures' cache store: in the
 // second, zlib1g has a new version (the real .deb repacked with version
 // OLD+deb2fs1), everything else is equal.
-func Snapshots(t testing.TB) (idx1, idx2 *mirror.Index, oldV, newV string) {
+func Snapshots(t testing.TB) (idx1, idx2 *index.Index, oldV, newV string) {
 	t.Helper()
 	st := hosttest.CacheStore(t)
 	es := hosttest.HostSet(t, st, resolve.Request{Install: []string{"hello"}})
-	i := slices.IndexFunc(es, func(e mirror.Entry) bool { return e.Package == "zlib1g" })
+	i := slices.IndexFunc(es, func(e index.Entry) bool { return e.Package == "zlib1g" })
 	if i < 0 {
 		t.Fatal("zlib1g is not in the closure of hello")
 	}
 	oldV = es[i].Version
 	newV = oldV + "+deb2fs1"
-	idx1 = &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
+	idx1 = &index.Index{Format: index.FormatVersion, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
 	es2 := slices.Clone(es)
 	es2[i] = Rebuild(t, st, es[i], newV)
-	idx2 = &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700086400, 0).UTC(), Packages: es2}
+	idx2 = &index.Index{Format: index.FormatVersion, Created: time.Unix(1700086400, 0).UTC(), Packages: es2}
 	return idx1, idx2, oldV, newV
 }
 
 // LinkLayers makes the layer blobs of the indexes' packages, kept in
 // from, available in to (hard links).
-func LinkLayers(t testing.TB, from, to *store.Store, idxs ...*mirror.Index) {
+func LinkLayers(t testing.TB, from, to *store.Store, idxs ...*index.Index) {
 	t.Helper()
 	for _, ix := range idxs {
 		for _, e := range ix.Packages {

@@ -14,7 +14,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/imagefile"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 )
@@ -124,7 +124,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			}
 			layersFrom := registry
 			if layersFrom == "" {
-				layersFrom, _ = mirror.RemoteOf(st, indexRef)
+				layersFrom, _ = index.RemoteOf(st, indexRef)
 			}
 			if mountFrom == "" && out.Kind == "docker" && layersFrom != "" {
 				mountFrom = defaultMountFrom(out.Path, layersFrom)
@@ -145,11 +145,11 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				return fmt.Errorf("--assemble %q: want auto, overlay or extract", assemble)
 			}
 			start := time.Now()
-			var idx *mirror.Index
+			var idx *index.Index
 			if registry != "" {
 				idx, err = loadRegistryIndex(cmd.Context(), registry, indexRef)
 			} else {
-				idx, err = mirror.LoadIndex(st, indexRef)
+				idx, err = index.Load(st, indexRef)
 			}
 			if err != nil {
 				return fmt.Errorf("%w (run deb2fs mirror first)", err)
@@ -158,7 +158,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				fmt.Fprintf(cmd.ErrOrStderr(), "compose: loaded the mirror index (%d packages) in %s\n",
 					len(idx.Packages), time.Since(start).Round(time.Millisecond))
 			}
-			var set []mirror.Entry
+			var set []index.Entry
 			req := resolve.Request{Install: args, Recommends: recommends}
 			if def != nil {
 				def.Recommends = def.Recommends || recommends
@@ -232,7 +232,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f := cmd.Flags()
 	f.StringVar(&storeDir, "store", "", "layer store: an OCI image layout directory (default: the per-user store), or a registry mirror REGISTRY/REPO whose layers are fetched into --work as needed")
 	f.StringVar(&workDir, "work", "", "with a registry --store: the local layout directory layers are fetched into and the image is made in (default: the per-user store)")
-	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+mirror.LatestRef+") or sha256:DIGEST")
+	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+index.LatestRef+") or sha256:DIGEST")
 	f.StringVarP(&definition, "file", "f", "", "an image definition (YAML, docs/imagefile.md): packages, files of its directory, accounts, runtime settings")
 	f.BoolVar(&locked, "locked", false, "with -f: compose exactly the package set of the definition's lock file (deb2fs lock), failing when it is stale or a locked layer is missing")
 	f.StringVar(&lockPath, "lock", "", "with --locked: the lock file (default: the definition's name with .lock.json)")
@@ -254,7 +254,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 }
 
 // defaultMountFrom is --mount-from when it is not given: mirrored, the
-// registry repository the store's index was published to (mirror.RemoteOf),
+// registry repository the store's index was published to (index.RemoteOf),
 // if the push to ref (REGISTRY/REPO[:TAG]) goes to the same registry and
 // another repository of it; "" otherwise.
 func defaultMountFrom(ref, mirrored string) string {
@@ -274,17 +274,17 @@ func defaultMountFrom(ref, mirrored string) string {
 
 // loadRegistryIndex reads a mirror index from a registry repository: ref
 // is a tag ("" for the latest) or sha256:DIGEST.
-func loadRegistryIndex(ctx context.Context, repo, ref string) (*mirror.Index, error) {
+func loadRegistryIndex(ctx context.Context, repo, ref string) (*index.Index, error) {
 	r, err := name.NewRepository(repo)
 	if err != nil {
 		return nil, fmt.Errorf("--store %q: %w", repo, err)
 	}
-	var at name.Reference = r.Tag(mirror.LatestRef)
+	var at name.Reference = r.Tag(index.LatestRef)
 	switch {
 	case strings.HasPrefix(ref, "sha256:"):
 		at = r.Digest(ref)
 	case ref != "":
 		at = r.Tag(ref)
 	}
-	return mirror.LoadRemoteIndex(ctx, at, remote.WithAuthFromKeychain(authn.DefaultKeychain))
+	return index.LoadRemote(ctx, at, remote.WithAuthFromKeychain(authn.DefaultKeychain))
 }

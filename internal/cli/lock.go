@@ -7,8 +7,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deb2fs/deb2fs/imagefile"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/lockfile"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -43,13 +43,13 @@ deb2fs compose -f image.yaml --locked then composes exactly that set.`,
 			}
 			ref := indexRef
 			if ref == "" {
-				ref = mirror.LatestRef
+				ref = index.LatestRef
 			}
 			d, err := st.Resolve(ref)
 			if err != nil {
 				return fmt.Errorf("lock: mirror index %s: %w (run deb2fs mirror first)", ref, err)
 			}
-			idx, err := mirror.LoadIndex(st, d.Digest.String())
+			idx, err := index.Load(st, d.Digest.String())
 			if err != nil {
 				return fmt.Errorf("lock: %w", err)
 			}
@@ -74,7 +74,7 @@ deb2fs compose -f image.yaml --locked then composes exactly that set.`,
 	f := cmd.Flags()
 	f.StringVarP(&definition, "file", "f", "", "the image definition (YAML, docs/imagefile.md)")
 	f.StringVar(&storeDir, "store", "", "layer store (default: the per-user store)")
-	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+mirror.LatestRef+") or sha256:DIGEST")
+	f.StringVar(&indexRef, "index", "", "mirror index to resolve over: a ref in the store (default "+index.LatestRef+") or sha256:DIGEST")
 	f.StringVarP(&output, "output", "o", "", "the lock file (default: the definition's name with .lock.json)")
 	return cmd
 }
@@ -82,7 +82,7 @@ deb2fs compose -f image.yaml --locked then composes exactly that set.`,
 // definitionSet is the package set of an image definition and the
 // request it records: resolved over idx, or, locked, the set of its lock
 // file looked up in the lock's own index (when the store has it) and idx.
-func definitionSet(ctx context.Context, st *store.Store, idx *mirror.Index, def *imagefile.Definition, locked bool, lockPath string, remote bool) ([]mirror.Entry, resolve.Request, error) {
+func definitionSet(ctx context.Context, st *store.Store, idx *index.Index, def *imagefile.Definition, locked bool, lockPath string, remote bool) ([]index.Entry, resolve.Request, error) {
 	if !locked {
 		return def.Resolve(ctx, st, idx)
 	}
@@ -93,9 +93,9 @@ func definitionSet(ctx context.Context, st *store.Store, idx *mirror.Index, def 
 	if err != nil {
 		return nil, resolve.Request{}, err
 	}
-	var lockedIdx *mirror.Index
+	var lockedIdx *index.Index
 	if !remote {
-		lockedIdx, _ = mirror.LoadIndex(st, l.Index) // gone from the store: idx may still hold the set
+		lockedIdx, _ = index.Load(st, l.Index) // gone from the store: idx may still hold the set
 	}
 	return def.ResolveLocked(ctx, st, l, lockedIdx, idx)
 }

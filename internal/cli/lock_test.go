@@ -6,10 +6,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/lockfile"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -25,7 +25,7 @@ func TestLockRoundTrip(t *testing.T) {
 		t.Skip("compose needs root")
 	}
 	idx1, idx2, oldV, newV := inspecttest.Snapshots(t)
-	newStore := func(idxs ...*mirror.Index) string {
+	newStore := func(idxs ...*index.Index) string {
 		dir := filepath.Join(t.TempDir(), "store")
 		st, err := store.Open(dir)
 		if err != nil {

@@ -10,7 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/imagespec"
-	"github.com/deb2fs/deb2fs/mirror"
+	"github.com/deb2fs/deb2fs/index"
 )
 
 // TestComposeMountFromDefault: a store whose mirror index records the
@@ -47,7 +47,7 @@ func TestComposeMountFromDefault(t *testing.T) {
 
 	// Record the repository on the latest index, as a registry mirror run
 	// does.
-	d, err := st.Resolve(mirror.LatestRef)
+	d, err := st.Resolve(index.LatestRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestComposeMountFromDefault(t *testing.T) {
 	if err := st.PublishTagged(nil, []v1.Descriptor{d}); err != nil {
 		t.Fatal(err)
 	}
-	if got, ok := mirror.RemoteOf(st, ""); !ok || got != mirrorRepo {
+	if got, ok := index.RemoteOf(st, ""); !ok || got != mirrorRepo {
 		t.Fatalf("RemoteOf = %q, %v", got, ok)
 	}
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -18,7 +19,6 @@ import (
 
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -58,7 +58,7 @@ func TestComposeFromRegistryMirror(t *testing.T) {
 		}
 	}
 	// The index artifact too, under deb2fs-index-latest.
-	d, err := st.Resolve(mirror.LatestRef)
+	d, err := st.Resolve(index.LatestRef)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestComposeFromRegistryMirror(t *testing.T) {
 	}
 	put(m.Config)
 	put(m.Layers[0])
-	if err := remote.Put(repo.Tag(mirror.LatestRef), rawManifest{raw, d.MediaType}); err != nil {
+	if err := remote.Put(repo.Tag(index.LatestRef), rawManifest{raw, d.MediaType}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -109,12 +109,12 @@ func TestComposeFromRegistryMirror(t *testing.T) {
 // cache store), with every package layer also in the registry repository
 // REG/deb2fs/mirror, as a registry mirror holds them. It returns the
 // registry's address, the store's directory, the store and the entries.
-func registryMirror(t *testing.T) (string, string, *store.Store, []mirror.Entry) {
+func registryMirror(t *testing.T) (string, string, *store.Store, []index.Entry) {
 	t.Helper()
 	reg := registrytest.Start(t).Addr
 	cache := hosttest.CacheStore(t)
 	es := hosttest.HostSet(t, cache, resolve.Request{Install: []string{"hello"}})
-	ix := &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
+	ix := &index.Index{Format: index.FormatVersion, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
 	dir := filepath.Join(t.TempDir(), "store")
 	st, err := store.Open(dir)
 	if err != nil {

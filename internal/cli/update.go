@@ -10,8 +10,8 @@ import (
 
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 	"github.com/deb2fs/deb2fs/update"
 )
@@ -54,15 +54,15 @@ bytes a push over the old image would upload.`,
 			if err != nil {
 				return err
 			}
-			idx, err := mirror.LoadIndex(st, ref)
+			idx, err := index.Load(st, ref)
 			if err != nil {
 				return fmt.Errorf("%w (run deb2fs mirror first)", err)
 			}
 			opts := update.Options{
 				Store: st, Ref: args[0], Index: idx, Only: only, Tag: tag,
 				MaxLayers: maxLayers, SourceDateEpoch: sde,
-				Older: func(yield func(*mirror.Index) bool) {
-					refs, err := mirror.DatedRefs(st)
+				Older: func(yield func(*index.Index) bool) {
+					refs, err := index.DatedRefs(st)
 					if err != nil {
 						return
 					}
@@ -70,7 +70,7 @@ bytes a push over the old image would upload.`,
 						if r == ref {
 							continue
 						}
-						ix, err := mirror.LoadIndex(st, r)
+						ix, err := index.Load(st, r)
 						if err != nil {
 							continue
 						}
@@ -135,17 +135,17 @@ bytes a push over the old image would upload.`,
 func indexRefOf(st *store.Store, s string) (string, error) {
 	switch {
 	case s == "" || s == "latest":
-		return mirror.LatestRef, nil
-	case strings.HasPrefix(s, "sha256:"), strings.HasPrefix(s, mirror.DatedRefPrefix):
+		return index.LatestRef, nil
+	case strings.HasPrefix(s, "sha256:"), strings.HasPrefix(s, index.DatedRefPrefix):
 		return s, nil
 	}
-	refs, err := mirror.DatedRefs(st)
+	refs, err := index.DatedRefs(st)
 	if err != nil {
 		return "", err
 	}
 	date := strings.ReplaceAll(s, "-", "")
 	for _, r := range slices.Backward(refs) {
-		if strings.HasPrefix(strings.TrimPrefix(r, mirror.DatedRefPrefix), date) {
+		if strings.HasPrefix(strings.TrimPrefix(r, index.DatedRefPrefix), date) {
 			return r, nil
 		}
 	}

@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -41,7 +41,7 @@ func TestUpdateCommand(t *testing.T) {
 		}
 		return o
 	}
-	must("compose", "-q", "--store", dir, "--index", mirror.DatedRef(idx1.Created), "-o", "oci:"+out+":app", "hello")
+	must("compose", "-q", "--store", dir, "--index", index.DatedRef(idx1.Created), "-o", "oci:"+out+":app", "hello")
 	must("which", "--store", out, "zlib1g<<"+newV)
 
 	res := must("update", "-q", "--store", dir, "--json", "oci:"+out+":app")

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
-	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -54,7 +54,7 @@ func TestComposeUnprivileged(t *testing.T) {
 	}
 	cache := hosttest.CacheStore(t)
 	es := hosttest.HostSet(t, cache, resolve.Request{Install: []string{"nginx", "openssh-server"}})
-	idx := &mirror.Index{Format: mirror.IndexFormat, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
+	idx := &index.Index{Format: index.FormatVersion, Created: time.Unix(1700000000, 0).UTC(), Packages: es}
 	for _, e := range es {
 		data, err := os.ReadFile(cache.BlobPath(e.Layer.Digest))
 		if err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
@@ -27,7 +28,7 @@ import (
 var (
 	hostOnce  sync.Once
 	hostLists []*archive.Index
-	hostIdx   *mirror.Index
+	hostIdx   *index.Index
 	hostErr   error
 )
 
@@ -49,7 +50,7 @@ func HostLists(t testing.TB) []*archive.Index {
 // version of each name and architecture), sorted by name, each entry made
 // by mirror.EntryIn with its name's place in the lists' order
 // (mirror.ArchiveOrder). The test is skipped when there are no lists.
-func HostIndex(t testing.TB) *mirror.Index {
+func HostIndex(t testing.TB) *index.Index {
 	t.Helper()
 	loadHost()
 	if hostErr != nil {
@@ -94,7 +95,7 @@ func loadHost() {
 			return
 		}
 		order := mirror.ArchiveOrder(lists...)
-		idx := &mirror.Index{Format: mirror.IndexFormat, Packages: make([]mirror.Entry, 0, len(merged))}
+		idx := &index.Index{Format: index.FormatVersion, Packages: make([]index.Entry, 0, len(merged))}
 		for _, p := range merged {
 			idx.Packages = append(idx.Packages, mirror.EntryIn(p, order))
 		}
@@ -116,7 +117,7 @@ func CacheStore(t testing.TB) *store.Store {
 // HostSet resolves req over the host's lists and makes sure every chosen
 // package has its layer in s (fetching and converting what is missing);
 // it returns the entries with their layers, sorted by name.
-func HostSet(t testing.TB, s *store.Store, req resolve.Request) []mirror.Entry {
+func HostSet(t testing.TB, s *store.Store, req resolve.Request) []index.Entry {
 	t.Helper()
 	es, err := HostIndex(t).Resolve(req, "")
 	if err != nil {
@@ -158,7 +159,7 @@ func HostSet(t testing.TB, s *store.Store, req resolve.Request) []mirror.Entry {
 
 // LayerOf is the index's view of a layer converted into s, with the
 // digest of its package manifest.
-func LayerOf(t testing.TB, s *store.Store, l *convert.Layer) mirror.Layer {
+func LayerOf(t testing.TB, s *store.Store, l *convert.Layer) index.Layer {
 	t.Helper()
 	rec, ok, err := s.LookupRecord(convert.Key{DebSHA256: l.DebSHA256, Compression: convert.Gzip})
 	if err != nil || !ok {

@@ -1,4 +1,4 @@
-package mirror
+package index
 
 import (
 	"bytes"
@@ -15,7 +15,7 @@ import (
 
 func sampleIndex() *Index {
 	h := func(c byte) v1.Hash { return v1.Hash{Algorithm: "sha256", Hex: string(bytes.Repeat([]byte{c}, 64))} }
-	ix := &Index{Format: IndexFormat, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Scope: []string{"a", "b"}, Input: "sha256:x", Missing: []string{"m 1 all"},
+	ix := &Index{Format: FormatVersion, Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), Scope: []string{"a", "b"}, Input: "sha256:x", Missing: []string{"m 1 all"},
 		Origins: []Origin{{Archive: "http://127.0.0.1:1/x", Codename: "c", Suite: "s", Components: []string{"main"}, Date: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), Signer: "F"}}}
 	for i, n := range []string{"a<b>&", "b", "c"} {
 		ix.Packages = append(ix.Packages, Entry{Package: n, Version: "1:2.0~rc1+b" + n, Architecture: "amd64", Essential: i == 0,
@@ -31,11 +31,11 @@ func sampleIndex() *Index {
 // roundTrip encodes ix as an index blob and decodes it again.
 func roundTrip(t testing.TB, ix *Index) *Index {
 	t.Helper()
-	blob, err := encodeIndex(ix)
+	blob, err := Encode(ix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, err := decodeIndex(blob)
+	got, err := Decode(blob)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,10 +45,10 @@ func roundTrip(t testing.TB, ix *Index) *Index {
 // TestIndexCodec: the parallel line decoder gives what plain JSON decoding
 // gives, and a blob that is plain JSON (not one entry per line) still loads.
 func TestIndexCodec(t *testing.T) {
-	for _, ix := range []*Index{sampleIndex(), {Format: IndexFormat, Created: time.Unix(0, 0).UTC()}} {
+	for _, ix := range []*Index{sampleIndex(), {Format: FormatVersion, Created: time.Unix(0, 0).UTC()}} {
 		got := roundTrip(t, ix)
 		var text bytes.Buffer
-		writeIndexJSON(&text, ix)
+		WriteJSON(&text, ix)
 		var plain Index
 		if err := json.Unmarshal(text.Bytes(), &plain); err != nil {
 			t.Fatalf("the blob is not JSON: %v\n%s", err, text.Bytes())
@@ -64,14 +64,14 @@ func TestIndexCodec(t *testing.T) {
 	ix := sampleIndex()
 	data, _ := json.Marshal(ix)
 	zw, _ := zstdEncoder()
-	got, err := decodeIndex(zw.EncodeAll(data, nil))
+	got, err := Decode(zw.EncodeAll(data, nil))
 	if err != nil || !reflect.DeepEqual(got, ix) {
 		t.Errorf("plain JSON blob: %v, %+v", err, got)
 	}
 	// A newer format is refused.
-	ix.Format = IndexFormat + 1
-	blob, _ := encodeIndex(ix)
-	if _, err := decodeIndex(blob); err == nil {
+	ix.Format = FormatVersion + 1
+	blob, _ := Encode(ix)
+	if _, err := Decode(blob); err == nil {
 		t.Error("a newer index format was accepted")
 	}
 }
@@ -132,15 +132,15 @@ func TestParseEntry(t *testing.T) {
 	// An index with an entry the fast parser declines still round-trips.
 	ix := sampleIndex()
 	ix.Packages = append(ix.Packages, odd)
-	blob, _ := encodeIndex(ix)
-	got, err := decodeIndex(blob)
+	blob, _ := Encode(ix)
+	got, err := Decode(blob)
 	if err != nil || !reflect.DeepEqual(got, ix) {
 		t.Errorf("round trip with a declined entry: %v", err)
 	}
 }
 
 // TestEntryFieldsCompat: the fields added to Entry without a new
-// IndexFormat (Suggests, Important) are left out when empty, so an entry
+// FormatVersion (Suggests, Important) are left out when empty, so an entry
 // without them is written as before; an entry line of an older deb2fs
 // parses (fast path) with them empty; and a key this deb2fs does not know
 // — what "suggests" and "important" are to an older deb2fs — sends the
@@ -191,7 +191,7 @@ func TestEntryFieldsCompat(t *testing.T) {
 	// A key this deb2fs does not know.
 	ix := sampleIndex()
 	var text bytes.Buffer
-	if err := writeIndexJSON(&text, ix); err != nil {
+	if err := WriteJSON(&text, ix); err != nil {
 		t.Fatal(err)
 	}
 	future := strings.Replace(text.String(), `{"package":"b",`, `{"package":"b","futureField":{"x":[1,2]},`, 1)
@@ -199,7 +199,7 @@ func TestEntryFieldsCompat(t *testing.T) {
 		t.Fatal("entry b not found in the index text")
 	}
 	zw, _ := zstdEncoder()
-	got, err := decodeIndex(zw.EncodeAll([]byte(future), nil))
+	got, err := Decode(zw.EncodeAll([]byte(future), nil))
 	if err != nil || !reflect.DeepEqual(got, ix) {
 		t.Errorf("an entry with an unknown key: %v\n got %+v\nwant %+v", err, got, ix)
 	}
@@ -218,7 +218,7 @@ func FuzzEntryCodec(f *testing.F) {
 		e := &ix.Packages[1]
 		e.Package, e.Suggests, e.Important, e.InstalledSize = name, suggests, important, size
 		var text bytes.Buffer
-		if err := writeIndexJSON(&text, ix); err != nil {
+		if err := WriteJSON(&text, ix); err != nil {
 			t.Fatal(err)
 		}
 		var want Index

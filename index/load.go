@@ -1,4 +1,4 @@
-package mirror
+package index
 
 import (
 	"bytes"
@@ -11,17 +11,17 @@ import (
 	"github.com/deb2fs/deb2fs/store"
 )
 
-// LoadIndex reads the mirror index published in st under ref: LatestRef
+// Load reads the mirror index published in st under ref: LatestRef
 // ("" means it), a dated ref (DatedRef), or the index manifest's digest
 // ("sha256:…"). Every blob read is checked against its digest. The error
 // matches store.ErrNoRef when the store holds no such index.
-func LoadIndex(st *store.Store, ref string) (*Index, error) {
-	ix, _, err := loadIndex(st, ref)
+func Load(st *store.Store, ref string) (*Index, error) {
+	ix, _, err := LoadWithDescriptor(st, ref)
 	return ix, err
 }
 
-// loadIndex also returns the manifest's descriptor.
-func loadIndex(st *store.Store, ref string) (*Index, v1.Descriptor, error) {
+// LoadWithDescriptor also returns the manifest's descriptor.
+func LoadWithDescriptor(st *store.Store, ref string) (*Index, v1.Descriptor, error) {
 	if ref == "" {
 		ref = LatestRef
 	}
@@ -37,14 +37,14 @@ func loadIndex(st *store.Store, ref string) (*Index, v1.Descriptor, error) {
 	if err != nil {
 		return nil, d, fmt.Errorf("mirror index %s: manifest %s: %w", ref, d.Digest, err)
 	}
-	if m.ArtifactType != ArtifactType || len(m.Layers) != 1 || m.Layers[0].MediaType != IndexMediaType {
+	if m.ArtifactType != ArtifactType || len(m.Layers) != 1 || m.Layers[0].MediaType != MediaType {
 		return nil, d, fmt.Errorf("mirror index %s: manifest %s is not a deb2fs index (artifactType %q)", ref, d.Digest, m.ArtifactType)
 	}
 	blob, err := st.ReadBlob(m.Layers[0])
 	if err != nil {
 		return nil, d, fmt.Errorf("mirror index %s: %w", ref, err)
 	}
-	ix, err := decodeIndex(blob)
+	ix, err := Decode(blob)
 	if err != nil {
 		return nil, d, fmt.Errorf("mirror index %s (blob %s): %w", ref, m.Layers[0].Digest, err)
 	}
@@ -58,7 +58,7 @@ func DatedRefs(st *store.Store) ([]string, error) {
 }
 
 // RemoteOf returns the registry repository (REGISTRY/REPO) that holds the
-// index st lists under ref ("" is LatestRef; as for LoadIndex) and its
+// index st lists under ref ("" is LatestRef; as for Load) and its
 // layers, when st is the work store of a registry mirror (`deb2fs mirror
 // --store REGISTRY/REPO --work DIR` lists the index it publishes in the
 // work store too, annotated with imagespec.AnnotationMirrorRepository).

@@ -1,4 +1,4 @@
-package mirror
+package index
 
 import (
 	"bufio"
@@ -19,7 +19,7 @@ import (
 // The index blob is one JSON document, zstd-compressed, laid out so that
 // it can be decoded in parallel: the header fields on the first line,
 // ending with `"packages":[`, then one entry per line, then `]}`. Any JSON
-// reader reads it as a whole; LoadIndex splits it at the newlines and
+// reader reads it as a whole; Load splits it at the newlines and
 // decodes the entries on every CPU (the full bookworm index is 63k
 // entries, about 85 MB of JSON) as it is decompressed. A blob laid out
 // otherwise is decoded as plain JSON.
@@ -36,11 +36,11 @@ type indexHeader struct {
 
 const packagesOpen = `,"packages":[`
 
-// encodeIndex is the index blob. It is compressed in one piece, so that
+// Encode is the index blob. It is compressed in one piece, so that
 // the zstd frame records the text's size and the reader allocates it once.
-func encodeIndex(ix *Index) ([]byte, error) {
+func Encode(ix *Index) ([]byte, error) {
 	var text bytes.Buffer
-	if err := writeIndexJSON(&text, ix); err != nil {
+	if err := WriteJSON(&text, ix); err != nil {
 		return nil, fmt.Errorf("encode index: %w", err)
 	}
 	zw, err := zstdEncoder()
@@ -51,7 +51,7 @@ func encodeIndex(ix *Index) ([]byte, error) {
 	return zw.EncodeAll(text.Bytes(), make([]byte, 0, text.Len()/4)), nil
 }
 
-func writeIndexJSON(w io.Writer, ix *Index) error {
+func WriteJSON(w io.Writer, ix *Index) error {
 	var line bytes.Buffer
 	enc := json.NewEncoder(&line)
 	enc.SetEscapeHTML(false)
@@ -79,10 +79,10 @@ func writeIndexJSON(w io.Writer, ix *Index) error {
 	return err
 }
 
-// decodeIndex decodes an index blob. The text is streamed: batches of
+// Decode decodes an index blob. The text is streamed: batches of
 // entry lines go to one decoder per CPU as they are decompressed, so the
 // decompressed text (about 85 MB for bookworm) is never held whole.
-func decodeIndex(blob []byte) (*Index, error) {
+func Decode(blob []byte) (*Index, error) {
 	zr, err := zstd.NewReader(bytes.NewReader(blob), zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxMemory(1<<30))
 	if err != nil {
 		return nil, err
@@ -101,8 +101,8 @@ func decodeIndex(blob []byte) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	if ix.Format != IndexFormat {
-		return nil, fmt.Errorf("index format %d, this deb2fs reads %d", ix.Format, IndexFormat)
+	if ix.Format != FormatVersion {
+		return nil, fmt.Errorf("index format %d, this deb2fs reads %d", ix.Format, FormatVersion)
 	}
 	return ix, nil
 }

@@ -1,8 +1,11 @@
-// Package mirror turns a Debian archive into a layer mirror: the package
-// layers of a store plus a mirror index mapping every mirrored (package,
-// version, architecture) to its layer and keeping the metadata compose
-// needs to resolve dependencies.
-package mirror
+// Package index is the mirror index model: what a mirror run published —
+// every mirrored (package, version, architecture), its metadata for
+// dependency resolution and the location of its layer — with its codec,
+// its place in a store or registry (an OCI artifact under LatestRef and
+// dated refs) and resolution over it. mirror writes it; compose, update,
+// lockfile and inspect read it, without depending on the mirror run, the
+// archive client or OpenPGP.
+package index
 
 import (
 	"time"
@@ -11,17 +14,17 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
-// IndexFormat is the version of the mirror index format. A reader refuses
+// FormatVersion is the version of the mirror index format. A reader refuses
 // an index of another format.
-const IndexFormat = 1
+const FormatVersion = 1
 
-// entryRevision counts the additions to Entry that keep IndexFormat: new
+// EntryRevision counts the additions to Entry that keep FormatVersion: new
 // fields with omitempty, which an older deb2fs skips (its decoder ignores
 // unknown keys) and which a newer one reads as empty from an older index.
 // It is part of a run's input digest, so that a run does not take an index
 // written without a field for up to date. 2: Suggests and Important. 3:
 // Seq, the archive's order.
-const entryRevision = 3
+const EntryRevision = 3
 
 // Index is a mirror index: what a mirror run published. Compose reads it to
 // resolve a request and to pick layers; it never reads the archive.

@@ -1,4 +1,4 @@
-package mirror
+package index
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// A parser for entry lines as writeIndexJSON writes them: a flat object of
+// A parser for entry lines as WriteJSON writes them: a flat object of
 // strings, integers and booleans, and the "layer" object. It is several
 // times faster than encoding/json, which validates each line, then decodes
 // it by reflection with a nested Unmarshal per digest (loading the full
