@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/deb2fs/deb2fs/sandbox"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // Assembly says how the scratch root is materialised from the layers.
@@ -58,7 +59,7 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, run configureRun) (
 		all := c.layerDescs(base)
 		var missing []v1.Descriptor
 		for _, d := range all {
-			if !isUnpacked(c.storeDir, c.ids, d.Digest) {
+			if !isUnpacked(c.st, c.ids, d.Digest) {
 				missing = append(missing, d)
 			}
 		}
@@ -82,7 +83,7 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, run configureRun) (
 			}
 		}
 		var overlap *OverlapError
-		if c.opts.Assemble == AssembleOverlay || errors.As(err, &overlap) || errors.Is(err, ErrBlobDigest) {
+		if c.opts.Assemble == AssembleOverlay || errors.As(err, &overlap) || errors.Is(err, store.ErrBlobDigest) {
 			return nil, err
 		}
 		c.logf("%soverlay: %v; extracting the layers instead", label, err)
@@ -137,13 +138,13 @@ func (c *composer) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled,
 	}
 	x := newExtractor(root, c.ids)
 	x.layer, x.own = "the base layer", newOwnership(c.replaces)
-	if err := x.apply(blobPath(c.storeDir, base.Digest), base.MediaType, base.Digest); err != nil {
+	if err := x.apply(c.st.Layout().BlobPath(base.Digest), base.MediaType, base.Digest); err != nil {
 		return nil, fmt.Errorf("base layer: %w", err)
 	}
 	for i := range c.pkgs {
 		e := &c.pkgs[i]
 		x.layer = e.Package
-		if err := x.apply(blobPath(c.storeDir, e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
+		if err := x.apply(c.st.Layout().BlobPath(e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 		}
 		c.checks.mark(e.Layer.Digest) // apply hashed it to its end
@@ -164,7 +165,7 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
 	g.Go(func() (err error) {
-		layers[0].u, err = unpack(c.storeDir, c.ids, base, c.logf)
+		layers[0].u, err = unpack(c.st, c.ids, base, c.logf)
 		if err != nil {
 			return fmt.Errorf("base layer: %w", err)
 		}
@@ -174,7 +175,7 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 		e := &c.pkgs[i]
 		layers[i+1].name = e.Package
 		g.Go(func() (err error) {
-			layers[i+1].u, err = unpack(c.storeDir, c.ids, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size}, c.logf)
+			layers[i+1].u, err = unpack(c.st, c.ids, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size}, c.logf)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 			}
@@ -231,7 +232,7 @@ func (c *composer) fillCache(ds []v1.Descriptor) {
 			g.SetLimit(max(1, runtime.NumCPU()-1))
 			for _, d := range ds {
 				g.Go(func() error {
-					_, err := unpack(c.storeDir, c.ids, d, c.logf)
+					_, err := unpack(c.st, c.ids, d, c.logf)
 					if err != nil && !errors.Is(err, errNotOverlayable) {
 						return fmt.Errorf("layer %s: %w", d.Digest, err)
 					}

@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // benchCompose composes nginx+openssh-server from the cached test store.
@@ -30,7 +32,7 @@ func benchCompose(b *testing.B, noCache bool) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: noCache,
-			Output: Output{Kind: "oci", Path: out, Tag: "bench"}})
+			Output: output.Layout{Dir: out, Tag: "bench"}})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -95,7 +97,7 @@ func TestBenchVsMmdebstrap(t *testing.T) {
 	compose := func(noCache bool, how Assembly) (time.Duration, *Image) {
 		start := time.Now()
 		img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: noCache, Assemble: how,
-			Output: Output{Kind: "oci", Path: out, Tag: "bench"}})
+			Output: output.Layout{Dir: out, Tag: "bench"}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,7 +129,7 @@ func TestBenchVsMmdebstrap(t *testing.T) {
 		if err := os.MkdirAll(aside, 0o700); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.Rename(filepath.Join(s.Dir(), unpackedDir), filepath.Join(aside, strconv.Itoa(n))); err != nil && !os.IsNotExist(err) {
+		if err := os.Rename(s.Area(store.AreaUnpacked), filepath.Join(aside, strconv.Itoa(n))); err != nil && !os.IsNotExist(err) {
 			t.Fatal(err)
 		}
 	}

@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -245,7 +244,7 @@ func (c *composer) capture(cf *configured) (*cacheRecord, error) {
 	}
 	c.logPrivileged(changes)
 	var diffID v1.Hash
-	desc, err := writeBlob(c.storeDir, func(w io.Writer) (v1.Descriptor, error) {
+	desc, err := c.st.Layout().WriteBlob(func(w io.Writer) (v1.Descriptor, error) {
 		d, id, err := writeChanges(w, cf.root, changes, time.Unix(cf.sde, 0), c.ids)
 		diffID = id
 		return d, err
@@ -288,25 +287,9 @@ const rootPrefix = "deb2fs-compose-"
 // could clean up left in dir (on /dev/shm they hold memory; an overlay
 // root is still mounted).
 func removeStaleRoots(dir string) {
-	removeStale(dir, rootPrefix, func(p string) {
+	store.RemoveStale(dir, rootPrefix, func(p string) {
 		(&scratch{dir: p}).remove()
 	})
-}
-
-// removeStale calls remove on each entry of dir named prefix, then the pid
-// of the process that made it, then "-": those whose process is gone.
-func removeStale(dir, prefix string, remove func(path string)) {
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok {
-			continue
-		}
-		pidStr, _, _ := strings.Cut(rest, "-")
-		if pid, err := strconv.Atoi(pidStr); err == nil && !store.ProcessAlive(pid) {
-			remove(filepath.Join(dir, e.Name()))
-		}
-	}
 }
 
 // defaultWorkDir is /dev/shm when it is a tmpfs (assembling ~100 packages

@@ -16,6 +16,7 @@ import (
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // FormatVersion is the version of what compose makes from a set of
@@ -56,19 +57,19 @@ func cacheKey(arch string, base v1.Hash, es []index.Entry, sde int64, acc Accoun
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func cachePath(storeDir, key string) string {
-	return filepath.Join(storeDir, "deb2fs", "compose", key+".json")
+func cachePath(st *store.Store, key string) string {
+	return filepath.Join(st.Area(store.AreaCompose), key+".json")
 }
 
 // lookupCache returns the cached configure layer for key, if it and its
 // blob are there.
-func lookupCache(storeDir, key string) (*cacheRecord, bool) {
-	data, err := os.ReadFile(cachePath(storeDir, key))
+func lookupCache(st *store.Store, key string) (*cacheRecord, bool) {
+	data, err := os.ReadFile(cachePath(st, key))
 	if err != nil {
 		return nil, false
 	}
 	var rec cacheRecord
-	if json.Unmarshal(data, &rec) != nil || rec.Key != key || !haveBlob(storeDir, rec.Layer.Digest, rec.Layer.Size) {
+	if json.Unmarshal(data, &rec) != nil || rec.Key != key || !st.Layout().HasBlob(rec.Layer.Digest, rec.Layer.Size) {
 		return nil, false
 	}
 	return &rec, true
@@ -76,24 +77,24 @@ func lookupCache(storeDir, key string) (*cacheRecord, bool) {
 
 // putCache records a configure layer whose blob is already stored, with
 // what dpkg printed while configuring it (KEY.log beside the record).
-func putCache(storeDir string, rec *cacheRecord, log []byte) error {
-	if err := os.MkdirAll(filepath.Dir(cachePath(storeDir, rec.Key)), 0o755); err != nil {
+func putCache(st *store.Store, rec *cacheRecord, log []byte) error {
+	if err := os.MkdirAll(filepath.Dir(cachePath(st, rec.Key)), 0o755); err != nil {
 		return err
 	}
-	if err := writeFileAtomic(storeDir, strings.TrimSuffix(cachePath(storeDir, rec.Key), ".json")+".log", log); err != nil {
+	if err := st.Layout().WriteFile(strings.TrimSuffix(cachePath(st, rec.Key), ".json")+".log", log); err != nil {
 		return err
 	}
 	data, err := json.MarshalIndent(rec, "", "  ")
 	if err != nil {
 		return err
 	}
-	return writeFileAtomic(storeDir, cachePath(storeDir, rec.Key), append(data, '\n'))
+	return st.Layout().WriteFile(cachePath(st, rec.Key), append(data, '\n'))
 }
 
 // dropCache removes a cached configure layer: its record, log and blob.
-func dropCache(storeDir string, rec *cacheRecord) error {
-	p := cachePath(storeDir, rec.Key)
-	for _, f := range []string{p, strings.TrimSuffix(p, ".json") + ".log", blobPath(storeDir, rec.Layer.Digest)} {
+func dropCache(st *store.Store, rec *cacheRecord) error {
+	p := cachePath(st, rec.Key)
+	for _, f := range []string{p, strings.TrimSuffix(p, ".json") + ".log", st.Layout().BlobPath(rec.Layer.Digest)} {
 		if err := os.Remove(f); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return err
 		}

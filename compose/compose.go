@@ -17,7 +17,9 @@ import (
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/sandbox"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // DefaultPath is the image's PATH.
@@ -25,12 +27,12 @@ const DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bi
 
 // composer is one Compose run.
 type composer struct {
-	opts     Options
-	storeDir string
-	arch     string
-	pkgs     []index.Entry // canonical order
-	groups   []layerGroup  // the package layers of the image
-	timings  Timings
+	opts    Options
+	st      *store.Store
+	arch    string
+	pkgs    []index.Entry // canonical order
+	groups  []layerGroup  // the package layers of the image
+	timings Timings
 
 	configureOutput []byte
 	assembly        string // how the root was materialised, once it was
@@ -64,7 +66,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if opts.Store == nil {
 		return nil, errors.New("compose: no store")
 	}
-	c := &composer{opts: opts, storeDir: opts.Store.Dir(), ctx: ctx, checks: newBlobChecks(opts.Store.Dir())}
+	c := &composer{opts: opts, st: opts.Store, ctx: ctx, checks: newBlobChecks(opts.Store)}
 	defer c.waitFill()
 	pkgs := opts.Packages
 	if len(pkgs) == 0 {
@@ -86,17 +88,17 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	}
 	var missing []index.Entry
 	for _, e := range c.pkgs {
-		if !haveBlob(c.storeDir, e.Layer.Digest, e.Layer.Size) {
+		if !c.st.Layout().HasBlob(e.Layer.Digest, e.Layer.Size) {
 			missing = append(missing, e)
 		}
 	}
 	if len(missing) > 0 {
 		e := missing[0]
 		if opts.LayersFrom == "" {
-			return nil, fmt.Errorf("compose: %s %s: layer %s is not in the store %s (and no registry mirror to fetch it from)", e.Package, e.Version, e.Layer.Digest, c.storeDir)
+			return nil, fmt.Errorf("compose: %s %s: layer %s is not in the store %s (and no registry mirror to fetch it from)", e.Package, e.Version, e.Layer.Digest, c.st.Dir())
 		}
 		t := time.Now()
-		n, err := fetchLayers(ctx, c.storeDir, opts.LayersFrom, missing, opts.LayersTransport)
+		n, err := fetchLayers(ctx, c.st, opts.LayersFrom, missing, opts.LayersTransport)
 		if err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}
@@ -128,19 +130,19 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, err := writeBytesBlob(c.storeDir, types.OCILayer, baseBuf.Bytes()); err != nil {
+	if _, err := c.st.Layout().PutBytes(types.OCILayer, baseBuf.Bytes()); err != nil {
 		return nil, err
 	}
 	c.checks.mark(base.Digest)
 	c.timings.Write += time.Since(t)
 
 	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch, opts.Accounts)
-	rec, cached := lookupCache(c.storeDir, key)
+	rec, cached := lookupCache(c.st, key)
 	if cached && !opts.NoCache && (!opts.CheckInstanceState || rec.InstanceState != nil) {
 		if err := c.checks.check(rec.Layer, "the cached configure layer"); err != nil {
 			// Never reused: made again (the same inputs give the same bytes).
 			c.logf("%v: making it again", err)
-			if err := dropCache(c.storeDir, rec); err != nil {
+			if err := dropCache(c.st, rec); err != nil {
 				return nil, err
 			}
 			cached = false
@@ -156,7 +158,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		}
 		c.checks.mark(rec.Layer.Digest) // hashed as it was written
 		rec.Key = key
-		if err := putCache(c.storeDir, rec, c.configureOutput); err != nil {
+		if err := putCache(c.st, rec, c.configureOutput); err != nil {
 			return nil, err
 		}
 	}
@@ -189,14 +191,14 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 // it added to an --output layout.
 func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecord) (_ *Image, err error) {
 	out := c.opts.Output
-	dir := c.storeDir
-	if out.Kind == "oci" && out.Path != "" {
-		dir = out.Path
+	if out == nil {
+		out = output.Store{}
 	}
-	if err := initLayout(dir); err != nil {
+	lay, own, err := out.Layout(c.st)
+	if err != nil {
 		return nil, err
 	}
-	ob := &outputBlobs{dir: dir, track: dir != c.storeDir}
+	ob := &outputBlobs{to: lay, track: own}
 	defer func() {
 		if err != nil {
 			ob.discard()
@@ -230,7 +232,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	whats = append(whats, "the configure layer")
 	if len(c.opts.Files) > 0 {
 		var diffID v1.Hash
-		desc, err := writeBlob(c.storeDir, func(w io.Writer) (d v1.Descriptor, err error) {
+		desc, err := c.st.Layout().WriteBlob(func(w io.Writer) (d v1.Descriptor, err error) {
 			d, diffID, err = writeFilesLayer(w, c.opts.Files, time.Unix(rec.SourceDateEpoch, 0))
 			return d, err
 		})
@@ -250,7 +252,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	}
 	c.timings.Verify = time.Since(t)
 	for _, l := range layers {
-		if err := ob.copy(c.storeDir, l); err != nil {
+		if err := ob.copy(c.st.Layout(), l); err != nil {
 			return nil, err
 		}
 	}
@@ -290,29 +292,19 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	}
 	mDesc.Platform = &v1.Platform{OS: "linux", Architecture: arch, Variant: variant}
 
-	name := out.Tag
+	name := out.Name()
 	if name == "" {
 		name = DefaultTag(c.opts.Request.Install, rec.Key)
 	}
 	img := &Image{Manifest: mDesc, Config: cfgDesc.Digest, Layers: layers, Packages: c.pkgs, SourceDateEpoch: rec.SourceDateEpoch}
-	if err := tag(dir, mDesc, name); err != nil {
+	if err := lay.Tag(mDesc, name); err != nil {
 		return nil, err
 	}
-	img.Ref = "oci:" + dir + ":" + name
-	if out.Kind == "docker" {
-		stats, err := push(c.ctx, dir, mDesc.Digest, out.Path, c.opts.MountFrom, out.Transport)
-		if err != nil {
-			return nil, err
-		}
-		img.Pushed = stats
-		img.Ref = "docker://" + out.Path
+	sent, err := out.Send(c.ctx, lay, mDesc.Digest, name)
+	if err != nil {
+		return nil, err
 	}
-	if out.Kind == "docker-archive" {
-		if err := writeDockerArchive(dir, mDesc.Digest, out.Path, name); err != nil {
-			return nil, err
-		}
-		img.Ref = "docker-archive:" + out.Path
-	}
+	img.Ref, img.Pushed = sent.Ref, sent.Pushed
 	return img, nil
 }
 

@@ -21,6 +21,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/imagespec"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -123,7 +124,7 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 	compose := func(noCache bool, how Assembly) *Image {
 		img, err := Compose(context.Background(), Options{
 			Packages: es, Request: req, Store: s, NoCache: noCache, Assemble: how,
-			Output: Output{Kind: "oci", Path: out, Tag: tagName},
+			Output: output.Layout{Dir: out, Tag: tagName},
 			Logf:   t.Logf,
 		})
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -52,7 +53,7 @@ func TestComposeFailingScript(t *testing.T) {
 			out := t.TempDir()
 			_, err := Compose(context.Background(), Options{
 				Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true,
-				Output: Output{Kind: "oci", Path: out, Tag: "failing"},
+				Output: output.Layout{Dir: out, Tag: "failing"},
 			})
 			var se *ScriptError
 			if !errors.As(err, &se) {
@@ -75,7 +76,7 @@ func TestComposeEssential(t *testing.T) {
 	s := testStore(t)
 	es := hostSet(t, s, resolve.Request{})
 	img, err := Compose(context.Background(), Options{Packages: es, Store: s, NoCache: true,
-		Output: Output{Kind: "oci", Path: t.TempDir()}})
+		Output: output.Layout{Dir: t.TempDir()}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,7 +96,7 @@ func TestComposeScriptErrorLastLines(t *testing.T) {
 	}), name)
 	_, err := Compose(context.Background(), Options{
 		Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true,
-		Output: Output{Kind: "oci", Path: t.TempDir()},
+		Output: output.Layout{Dir: t.TempDir()},
 	})
 	var se *ScriptError
 	if !errors.As(err, &se) || se.Package != name || se.Script != "postinst" {

@@ -24,6 +24,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
@@ -82,7 +83,7 @@ func TestSandboxEscapes(t *testing.T) {
 			img, err := Compose(context.Background(), Options{
 				Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true, Assemble: how,
 				SourceDateEpoch: escapeEpoch,
-				Output:          Output{Kind: "oci", Path: out, Tag: "escape"},
+				Output:          output.Layout{Dir: out, Tag: "escape"},
 			})
 			if err != nil {
 				t.Fatal(err)
@@ -128,7 +129,7 @@ func TestSandboxEscapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	filepath.WalkDir(unpackedRoot(s.Dir(), ids), func(p string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(unpackedRoot(s, ids), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, "/tree/etc/debian_version") {
 			if data, _ := os.ReadFile(p); strings.Contains(string(data), "tampered") {
 				t.Errorf("the unpacked cache changed: %s", p)
@@ -166,7 +167,7 @@ func TestSandboxRunaways(t *testing.T) {
 		var mu sync.Mutex
 		_, err := Compose(context.Background(), Options{
 			Packages: append(append([]index.Entry(nil), base...), handMade(t, s, d, name)), Store: s, NoCache: true,
-			Output: Output{Kind: "oci", Path: t.TempDir()}, ScriptTimeout: timeout, Pids: 256,
+			Output: output.Layout{Dir: t.TempDir()}, ScriptTimeout: timeout, Pids: 256,
 			SourceDateEpoch: runawayEpoch,
 			Logf: func(format string, args ...any) {
 				mu.Lock()
@@ -243,7 +244,7 @@ func TestComposeKilled(t *testing.T) {
 		_, err := Compose(context.Background(), Options{
 			Packages: append(append([]index.Entry(nil), base...),
 				handMade(t, s, fixtures.ScriptDeb(name, map[string]string{"postinst": "sleep 100000\n"}), name)),
-			Store: s, NoCache: true, Output: Output{Kind: "oci", Path: t.TempDir()}, SourceDateEpoch: killedEpoch,
+			Store: s, NoCache: true, Output: output.Layout{Dir: t.TempDir()}, SourceDateEpoch: killedEpoch,
 		})
 		t.Fatalf("the compose was not killed: %v", err)
 	}

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/deb2fs/deb2fs/sandbox"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // whiteoutPrefix and opaqueWhiteout are the OCI layer whiteout markers.
@@ -129,13 +130,13 @@ func (r readCloser) Close() error {
 // hashed (blobReader).
 type layerReader struct {
 	io.ReadCloser // the tar stream; closing it closes the blob
-	blob          *blobReader
+	blob          *store.BlobReader
 }
 
 // openCheckedLayer opens the layer blob desc, the file p, as a tar stream;
 // what names it in errors. Call end after reading.
 func openCheckedLayer(p string, desc v1.Descriptor, what string) (*layerReader, error) {
-	b, err := openBlobFile(p, desc, what)
+	b, err := store.OpenBlobFile(p, desc, what)
 	if err != nil {
 		return nil, err
 	}
@@ -150,17 +151,17 @@ func openCheckedLayer(p string, desc v1.Descriptor, what string) (*layerReader, 
 
 // end reads the rest of the blob once its tar stream was read (err is
 // what reading it returned, nil at its end). A blob that does not match
-// its digest gives ErrBlobDigest, the cause of any decoding error then;
+// its digest gives store.ErrBlobDigest, the cause of any decoding error then;
 // else end returns err.
 func (l *layerReader) end(err error) error {
-	if derr := l.blob.finish(); derr != nil && (err == nil || errors.Is(derr, ErrBlobDigest)) {
+	if derr := l.blob.Finish(); derr != nil && (err == nil || errors.Is(derr, store.ErrBlobDigest)) {
 		return derr
 	}
 	return err
 }
 
 // apply extracts one layer blob, checked against its digest: a damaged
-// blob fails with ErrBlobDigest (what it wrote is the caller's to
+// blob fails with store.ErrBlobDigest (what it wrote is the caller's to
 // discard).
 func (x *extractor) apply(blob string, mt types.MediaType, digest v1.Hash) error {
 	rc, err := openCheckedLayer(blob, v1.Descriptor{MediaType: mt, Digest: digest}, "layer")

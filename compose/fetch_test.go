@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -45,7 +46,7 @@ func TestComposeFetchLayers(t *testing.T) {
 	s := testStore(t)
 	req := resolve.Request{Install: []string{"hello"}}
 	es := hostSet(t, s, req)
-	ref, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, Output: Output{Tag: "fetch-hello"}})
+	ref, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, Output: output.Store{Tag: "fetch-hello"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,13 +56,13 @@ func TestComposeFetchLayers(t *testing.T) {
 	// Tampered: nothing lands in the store.
 	empty := emptyStore(t)
 	_, err = Compose(context.Background(), Options{Packages: es, Request: req, Store: empty, LayersFrom: addr + "/deb2fs/mirror",
-		LayersTransport: tamperBlobs{remote.DefaultTransport}, Output: Output{Kind: "oci", Path: t.TempDir(), Tag: "hello"}})
+		LayersTransport: tamperBlobs{remote.DefaultTransport}, Output: output.Layout{Dir: t.TempDir(), Tag: "hello"}})
 	if err == nil || !strings.Contains(err.Error(), "from "+addr+"/deb2fs/mirror") || !strings.Contains(err.Error(), "layer sha256:") {
 		t.Fatalf("tampered registry: %v", err)
 	}
 	t.Logf("tampered: %v", err)
 	for _, e := range es {
-		if haveBlob(empty.Dir(), e.Layer.Digest, e.Layer.Size) {
+		if empty.Layout().HasBlob(e.Layer.Digest, e.Layer.Size) {
 			t.Errorf("%s: a layer from the tampered registry is in the store", e.Package)
 		}
 	}
@@ -72,7 +73,7 @@ func TestComposeFetchLayers(t *testing.T) {
 	// Honest: every layer fetched, the same image.
 	var logs []string
 	img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: empty, LayersFrom: addr + "/deb2fs/mirror",
-		Output: Output{Kind: "oci", Path: t.TempDir(), Tag: "hello"}, Logf: func(f string, a ...any) { logs = append(logs, f) }})
+		Output: output.Layout{Dir: t.TempDir(), Tag: "hello"}, Logf: func(f string, a ...any) { logs = append(logs, f) }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,13 +81,13 @@ func TestComposeFetchLayers(t *testing.T) {
 		t.Errorf("image %s, want %s", img.Manifest.Digest, ref.Manifest.Digest)
 	}
 	for _, e := range es {
-		if !haveBlob(empty.Dir(), e.Layer.Digest, e.Layer.Size) {
+		if !empty.Layout().HasBlob(e.Layer.Digest, e.Layer.Size) {
 			t.Errorf("%s: layer not fetched", e.Package)
 		}
 	}
 	// Without a source, a missing layer is an error naming it.
 	bare := emptyStore(t)
-	_, err = Compose(context.Background(), Options{Packages: []index.Entry{es[0]}, Store: bare, Output: Output{Kind: "oci", Path: t.TempDir()}})
+	_, err = Compose(context.Background(), Options{Packages: []index.Entry{es[0]}, Store: bare, Output: output.Layout{Dir: t.TempDir()}})
 	if err == nil || !strings.Contains(err.Error(), es[0].Package) || !strings.Contains(err.Error(), "not in the store") {
 		t.Errorf("missing layer without a source: %v", err)
 	}

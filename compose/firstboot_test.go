@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/deb2fs/deb2fs/firstboot"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -22,7 +23,7 @@ func TestFirstbootSnakeoil(t *testing.T) {
 	es := hostSet(t, s, req)
 	out := lowerTempDir(t)
 	img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s,
-		Output: Output{Kind: "oci", Path: out, Tag: "snakeoil"}})
+		Output: output.Layout{Dir: out, Tag: "snakeoil"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +54,7 @@ func TestFirstbootSystemdUnit(t *testing.T) {
 	req := resolve.Request{Install: []string{"systemd-sysv", "openssh-server"}}
 	out := lowerTempDir(t)
 	img, err := Compose(context.Background(), Options{Packages: hostSet(t, s, req), Request: req, Store: s,
-		Output: Output{Kind: "oci", Path: out, Tag: "systemd"}, CheckInstanceState: true})
+		Output: output.Layout{Dir: out, Tag: "systemd"}, CheckInstanceState: true})
 	if err != nil {
 		t.Fatal(err)
 	}

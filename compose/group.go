@@ -15,6 +15,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // groupMember is one entry of imagespec.AnnotationGroupMembers.
@@ -117,7 +118,7 @@ type groupRecord struct {
 // A cached group layer is hashed before it is reused (chk); one that does
 // not match its digest is made again.
 func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.Descriptor, v1.Hash, error) {
-	storeDir := chk.dir
+	st := chk.st
 	if g.name == "" {
 		e := g.members[0]
 		return v1.Descriptor{
@@ -140,22 +141,22 @@ func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.De
 		return v1.Descriptor{}, v1.Hash{}, err
 	}
 	ann := map[string]string{imagespec.AnnotationGroup: g.name, imagespec.AnnotationGroupPackages: strings.Join(names, ","), imagespec.AnnotationGroupMembers: string(detail)}
-	rec := filepath.Join(storeDir, "deb2fs", "compose", "groups", key+".json")
+	rec := filepath.Join(st.Area(store.AreaGroups), key+".json")
 	var r groupRecord
-	if data, err := os.ReadFile(rec); err == nil && json.Unmarshal(data, &r) == nil && haveBlob(storeDir, r.Layer.Digest, r.Layer.Size) {
+	if data, err := os.ReadFile(rec); err == nil && json.Unmarshal(data, &r) == nil && st.Layout().HasBlob(r.Layer.Digest, r.Layer.Size) {
 		err := chk.check(r.Layer, "group layer "+g.name)
 		if err == nil {
 			r.Layer.Annotations = ann
 			return r.Layer, r.DiffID, nil
 		}
 		logf("%v: making it again", err)
-		if err := os.Remove(blobPath(storeDir, r.Layer.Digest)); err != nil {
+		if err := os.Remove(st.Layout().BlobPath(r.Layer.Digest)); err != nil {
 			return v1.Descriptor{}, v1.Hash{}, err
 		}
 	}
 	var diffID v1.Hash
-	desc, err := writeBlob(storeDir, func(w io.Writer) (v1.Descriptor, error) {
-		d, id, err := mergeLayers(w, storeDir, g.members)
+	desc, err := st.Layout().WriteBlob(func(w io.Writer) (v1.Descriptor, error) {
+		d, id, err := mergeLayers(w, st, g.members)
 		diffID = id
 		return d, err
 	})
@@ -167,7 +168,7 @@ func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.De
 	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
 		return v1.Descriptor{}, v1.Hash{}, err
 	}
-	if err := writeFileAtomic(storeDir, rec, data); err != nil {
+	if err := st.Layout().WriteFile(rec, data); err != nil {
 		return v1.Descriptor{}, v1.Hash{}, err
 	}
 	desc.Annotations = ann
@@ -178,11 +179,11 @@ func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.De
 // Directories shared by several members (identical in each, by the
 // package layer format) are written once; no other path is written by two
 // packages.
-func mergeLayers(w io.Writer, storeDir string, members []index.Entry) (v1.Descriptor, v1.Hash, error) {
+func mergeLayers(w io.Writer, st *store.Store, members []index.Entry) (v1.Descriptor, v1.Hash, error) {
 	lw := newLayerWriter(w)
 	dirs := map[string]bool{}
 	for _, e := range members {
-		if err := mergeLayer(lw, storeDir, e, dirs); err != nil {
+		if err := mergeLayer(lw, st, e, dirs); err != nil {
 			return v1.Descriptor{}, v1.Hash{}, err
 		}
 	}
@@ -190,9 +191,9 @@ func mergeLayers(w io.Writer, storeDir string, members []index.Entry) (v1.Descri
 }
 
 // mergeLayer appends a member's layer, checked against its digest, to lw.
-func mergeLayer(lw *layerWriter, storeDir string, e index.Entry, dirs map[string]bool) error {
+func mergeLayer(lw *layerWriter, st *store.Store, e index.Entry, dirs map[string]bool) error {
 	what := e.Package + " " + e.Version
-	rc, err := openCheckedLayer(blobPath(storeDir, e.Layer.Digest), v1.Descriptor{MediaType: e.Layer.MediaType, Digest: e.Layer.Digest, Size: e.Layer.Size}, what)
+	rc, err := openCheckedLayer(st.Layout().BlobPath(e.Layer.Digest), v1.Descriptor{MediaType: e.Layer.MediaType, Digest: e.Layer.Digest, Size: e.Layer.Size}, what)
 	if err != nil {
 		return err
 	}

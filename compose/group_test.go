@@ -8,6 +8,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -77,7 +78,7 @@ func TestComposeLayerBudget(t *testing.T) {
 	var imgs []*Image
 	for _, max := range []int{0, 40} {
 		img, err := Compose(context.Background(), Options{Packages: es, Store: s, MaxLayers: max,
-			Output: Output{Kind: "oci", Path: out, Tag: fmt.Sprintf("budget-%d", max)}})
+			Output: output.Layout{Dir: out, Tag: fmt.Sprintf("budget-%d", max)}})
 		if err != nil {
 			t.Fatal(err)
 		}

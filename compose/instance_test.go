@@ -9,6 +9,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -41,7 +42,7 @@ func TestInstanceStateCaught(t *testing.T) {
 	needRoot(t)
 	s := testStore(t)
 	es := append(hostSet(t, s, resolve.Request{Install: []string{"dash"}}), edgeRandom(t, s))
-	opts := Options{Packages: es, Store: s, Output: Output{Kind: "oci", Path: t.TempDir(), Tag: "edge-random"},
+	opts := Options{Packages: es, Store: s, Output: output.Layout{Dir: t.TempDir(), Tag: "edge-random"},
 		CheckInstanceState: true, NoCache: true, Logf: t.Logf}
 	_, err := Compose(context.Background(), opts)
 	var ise *InstanceStateError
@@ -87,7 +88,7 @@ func TestInstanceStateNginxOpenSSH(t *testing.T) {
 	needRoot(t)
 	s := testStore(t)
 	req := resolve.Request{Install: []string{"nginx", "openssh-server"}}
-	opts := Options{Packages: hostSet(t, s, req), Request: req, Store: s, Output: Output{Kind: "oci", Path: t.TempDir()},
+	opts := Options{Packages: hostSet(t, s, req), Request: req, Store: s, Output: output.Layout{Dir: t.TempDir()},
 		CheckInstanceState: true, NoCache: true}
 	img, err := Compose(context.Background(), opts)
 	if err != nil {
@@ -113,7 +114,7 @@ func TestInstanceStateNginxOpenSSH(t *testing.T) {
 		t.Errorf("%d ssh host key files differ, want none: the placeholders should have kept ssh-keygen from running", keys)
 	}
 	key := cacheKey(index.NativeArch(opts.Packages), img.Layers[0].Digest, canonicalOrder(opts.Packages), 0, Accounts{})
-	if log, err := os.ReadFile(strings.TrimSuffix(cachePath(s.Dir(), key), ".json") + ".log"); err != nil || !strings.Contains(string(log), "Setting up openssh-server") || strings.Contains(string(log), "Creating SSH2") {
+	if log, err := os.ReadFile(strings.TrimSuffix(cachePath(s, key), ".json") + ".log"); err != nil || !strings.Contains(string(log), "Setting up openssh-server") || strings.Contains(string(log), "Creating SSH2") {
 		t.Errorf("the postinst made host keys (or no log: %v):\n%s", err, log)
 	}
 	if len(st.Unknown) != 0 {

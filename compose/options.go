@@ -7,9 +7,9 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
-	"github.com/deb2fs/deb2fs/imageref"
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -30,18 +30,8 @@ type Options struct {
 	// Store holds the package layers; compose also keeps its base and
 	// configure layers, its cache and (by default) the image there.
 	Store *store.Store
-	// Output is where the image goes; the zero value is the store, tagged.
-	Output Output
-	// MountFrom is a registry repository, REGISTRY/REPO, that holds the
-	// package layers: the mirror's (`deb2fs mirror --store REGISTRY/REPO`).
-	// When the image is pushed to a repository of the same registry, each
-	// layer that repository lacks is mounted from MountFrom (a
-	// cross-repository blob mount) instead of being uploaded; a layer the
-	// registry cannot mount (not in MountFrom, or a layer compose made) is
-	// uploaded. Ignored for other outputs and for a push to another
-	// registry. "" mounts nothing: the store does not record the registry
-	// repository a mirror published to.
-	MountFrom string
+	// Output is where the image goes; nil is the store (output.Store).
+	Output output.Output
 
 	// SourceDateEpoch is the time the image claims (seconds since the
 	// epoch): maintainer scripts see it, the configure layer's mtimes are
@@ -125,44 +115,6 @@ type Config struct {
 	Annotations map[string]string
 }
 
-// Output is an image destination.
-type Output struct {
-	// Kind is "oci" (an OCI image layout directory), "docker-archive"
-	// (a tar for `docker load` / `podman load`) or "docker" (a registry).
-	Kind string
-	// Path is the layout directory, the archive file, or the registry
-	// reference REGISTRY/REPO[:TAG]; "" with Kind "oci" (or an empty Kind)
-	// means the store. The image is tagged in the store too when it goes
-	// to an archive or a registry.
-	Path string
-	// Transport, if set, carries a push's HTTP requests (tests count them).
-	Transport http.RoundTripper
-	// Tag is the image's name in the layout (org.opencontainers.image.ref.name)
-	// or the archive; "" means compose-PKG-PKG… from the request.
-	Tag string
-}
-
-// ParseOutput parses --output as imageref does: oci:DIR[:TAG],
-// docker-archive:FILE[:TAG], a registry reference (docker://REF, or
-// REGISTRY/REPO[:TAG] whose REGISTRY has a '.' or a ':' or is localhost),
-// or "" for the store.
-func ParseOutput(s string) (Output, error) {
-	r, err := imageref.Parse(s)
-	if err != nil {
-		return Output{}, fmt.Errorf("--output %w", err)
-	}
-	switch r.Transport {
-	case imageref.Registry:
-		return Output{Kind: "docker", Path: r.Path}, nil
-	case imageref.OCI, imageref.DockerArchive:
-		return Output{Kind: string(r.Transport), Path: r.Path, Tag: r.Tag}, nil
-	}
-	if s != "" {
-		return Output{}, fmt.Errorf("--output %q: want oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG]", s)
-	}
-	return Output{}, nil
-}
-
 // Image is a composed image.
 type Image struct {
 	// Manifest is the image manifest's descriptor.
@@ -174,7 +126,7 @@ type Image struct {
 	Layers []v1.Descriptor
 	// Packages are the image's packages, in layer order.
 	Packages []index.Entry
-	// Ref is where the image went: oci:DIR:TAG or docker-archive:FILE.
+	// Ref is where the image went (output.Sent.Ref).
 	Ref string
 	// Cached is true when the configure layer came from the cache.
 	Cached bool
@@ -187,7 +139,7 @@ type Image struct {
 	// for (it may come from the cache).
 	InstanceState *InstanceState
 	// Pushed counts what a push to a registry uploaded.
-	Pushed PushStats
+	Pushed output.PushStats
 	// Timings break the run down.
 	Timings Timings
 }

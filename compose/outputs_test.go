@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/fixtures"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -21,7 +22,7 @@ func TestOutputsReadable(t *testing.T) {
 	es := hostSet(t, s, req)
 	out := lowerTempDir(t)
 	img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s,
-		Output: Output{Kind: "oci", Path: out, Tag: "readers"}})
+		Output: output.Layout{Dir: out, Tag: "readers"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestOutputsReadable(t *testing.T) {
 
 	archive := filepath.Join(t.TempDir(), "image.tar")
 	if _, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s,
-		Output: Output{Kind: "docker-archive", Path: archive, Tag: "readers"}}); err != nil {
+		Output: output.DockerArchive{File: archive, Tag: "readers"}}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := lookPodman(); err != nil {

@@ -15,6 +15,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/internal/userns"
 	"github.com/deb2fs/deb2fs/sandbox"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // The overlay assemble path: every layer is unpacked once into a cache
@@ -74,8 +75,8 @@ type unpackedMeta struct {
 // errNotOverlayable: its meaning depends on the layers below. A cached
 // tree that changed since it was unpacked is logged (logf may be nil),
 // removed and unpacked again.
-func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor, logf func(string, ...any)) (*unpacked, error) {
-	dir := unpackedRoot(storeDir, ids)
+func unpack(st *store.Store, ids sandbox.IDs, desc v1.Descriptor, logf func(string, ...any)) (*unpacked, error) {
+	dir := unpackedRoot(st, ids)
 	final := filepath.Join(dir, desc.Digest.Hex)
 	u, err := loadUnpacked(final, desc.Digest)
 	if err == nil {
@@ -94,7 +95,7 @@ func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor, logf func(stri
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
-	removeStale(dir, "tmp-", func(p string) { os.RemoveAll(p) })
+	store.RemoveStale(dir, "tmp-", func(p string) { os.RemoveAll(p) })
 	tmp, err := os.MkdirTemp(dir, fmt.Sprintf("tmp-%d-", os.Getpid()))
 	if err != nil {
 		return nil, err
@@ -114,7 +115,7 @@ func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor, logf func(stri
 		}
 		return nil
 	}
-	if err := x.apply(blobPath(storeDir, desc.Digest), desc.MediaType, desc.Digest); err != nil {
+	if err := x.apply(st.Layout().BlobPath(desc.Digest), desc.MediaType, desc.Digest); err != nil {
 		return nil, err
 	}
 	if err := x.finish(); err != nil {
@@ -166,8 +167,8 @@ func unpack(storeDir string, ids sandbox.IDs, desc v1.Descriptor, logf func(stri
 // unpackedRoot is the store's cache of unpacked layers for this process's
 // id mapping and the sandbox's ids: the files belong to the sandbox's
 // ids as this process sees them, so each pair has a cache of its own.
-func unpackedRoot(storeDir string, ids sandbox.IDs) string {
-	dir := filepath.Join(storeDir, unpackedDir) + "-ids-" + ids.Key()
+func unpackedRoot(st *store.Store, ids sandbox.IDs) string {
+	dir := st.Area(store.AreaUnpacked) + "-ids-" + ids.Key()
 	if k := userns.MapKey(); k != "" {
 		dir += "-userns-" + k
 	}
@@ -175,8 +176,8 @@ func unpackedRoot(storeDir string, ids sandbox.IDs) string {
 }
 
 // isUnpacked reports whether the cache holds the layer.
-func isUnpacked(storeDir string, ids sandbox.IDs, h v1.Hash) bool {
-	_, err := os.Stat(filepath.Join(unpackedRoot(storeDir, ids), h.Hex, "meta.json"))
+func isUnpacked(st *store.Store, ids sandbox.IDs, h v1.Hash) bool {
+	_, err := os.Stat(filepath.Join(unpackedRoot(st, ids), h.Hex, "meta.json"))
 	return err == nil
 }
 

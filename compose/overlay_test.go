@@ -17,20 +17,21 @@ import (
 
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/sandbox"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // overlayFixture is a store directory holding hand-made layers: a base
 // and packages, in order.
 type overlayFixture struct {
-	store string
-	base  v1.Descriptor
-	pkgs  []index.Entry
+	st   *store.Store
+	base v1.Descriptor
+	pkgs []index.Entry
 }
 
 func newOverlayFixture(t *testing.T, base []tar.Header, pkgs map[string][]tar.Header, order ...string) *overlayFixture {
 	t.Helper()
-	f := &overlayFixture{store: t.TempDir()}
-	blobs := filepath.Join(f.store, "blobs", "sha256")
+	f := &overlayFixture{st: openStore(t, t.TempDir())}
+	blobs := filepath.Join(f.st.Dir(), "blobs", "sha256")
 	os.MkdirAll(blobs, 0o755)
 	b := tarLayer(t, blobs, base...)
 	f.base = v1.Descriptor{Digest: hashOf(b), MediaType: types.OCILayer}
@@ -51,7 +52,7 @@ func (f *overlayFixture) assembleWith(t *testing.T, how Assembly, replaces map[s
 			f.pkgs[i].Replaces = r
 		}
 	}
-	c := &composer{opts: Options{Assemble: how}, storeDir: f.store, pkgs: f.pkgs}
+	c := &composer{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
 	dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestOverlayMatchesExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := unpack(f.store, ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
+	u, err := unpack(f.st, ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,7 +245,7 @@ func TestOverlayStaleAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	c := &composer{opts: Options{Assemble: AssembleOverlay}, storeDir: f.store, pkgs: f.pkgs}
+	c := &composer{opts: Options{Assemble: AssembleOverlay}, st: f.st, pkgs: f.pkgs}
 	dir := filepath.Join(work, rootPrefix+strconv.Itoa(dead.Process.Pid)+"-x")
 	os.Mkdir(dir, 0o700)
 	sc := &scratch{dir: dir}
@@ -261,9 +262,9 @@ func TestOverlayStaleAndCache(t *testing.T) {
 		t.Fatal("the stale work area survived")
 	}
 
-	final := filepath.Join(unpackedRoot(f.store, c.ids), f.pkgs[0].Layer.Digest.Hex)
+	final := filepath.Join(unpackedRoot(f.st, c.ids), f.pkgs[0].Layer.Digest.Hex)
 	os.WriteFile(filepath.Join(final, "meta.json"), []byte(`{"format": 0}`), 0o644)
-	u, err := unpack(f.store, c.ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
+	u, err := unpack(f.st, c.ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
 	if err != nil || u.meta.Format != unpackedFormat || len(u.meta.Files) != 1 {
 		t.Fatalf("re-unpack of an old entry: %+v, %v", u, err)
 	}
@@ -275,7 +276,7 @@ func TestOverlayStaleAndCache(t *testing.T) {
 func TestOverlayColdCacheFill(t *testing.T) {
 	needRoot(t)
 	f := newOverlayFixture(t, overlayBase, replacesLayers(), "a", "b")
-	c := &composer{opts: Options{Assemble: AssembleAuto}, storeDir: f.store, pkgs: f.pkgs}
+	c := &composer{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
 	newScratch := func() *scratch {
 		dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
 		if err != nil {
@@ -297,11 +298,11 @@ func TestOverlayColdCacheFill(t *testing.T) {
 		t.Error("an empty cache was stacked, not extracted")
 	}
 	for _, d := range c.layerDescs(f.base) {
-		if !isUnpacked(f.store, c.ids, d.Digest) {
+		if !isUnpacked(f.st, c.ids, d.Digest) {
 			t.Errorf("layer %s not unpacked in the background", d.Digest)
 		}
 	}
-	c2 := &composer{opts: Options{Assemble: AssembleAuto}, storeDir: f.store, pkgs: f.pkgs}
+	c2 := &composer{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
 	warm := newScratch()
 	if _, err := c2.assemble(warm, f.base, configureRun{}); err != nil {
 		t.Fatal(err)

@@ -149,7 +149,7 @@ func (c *composer) applyTakeovers(root string, ts []takeover) error {
 		}
 		x := newExtractor(root, c.ids)
 		x.layer, x.only = owner, restore[owner]
-		if err := x.apply(blobPath(c.storeDir, e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
+		if err := x.apply(c.st.Layout().BlobPath(e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
 			return fmt.Errorf("%s %s: restoring its files: %w", e.Package, e.Version, err)
 		}
 		c.logf("%s replaces %s: its file kept", owner, strings.Join(slices.Sorted(maps.Keys(restore[owner])), ", "))

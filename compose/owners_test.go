@@ -12,6 +12,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 )
@@ -98,7 +99,7 @@ func (f *overlayFixture) assembleComposer(t *testing.T, how Assembly, replaces m
 	for i := range f.pkgs {
 		f.pkgs[i].Replaces = replaces[f.pkgs[i].Package]
 	}
-	c := &composer{opts: Options{Assemble: how}, storeDir: f.store, pkgs: f.pkgs}
+	c := &composer{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
 	dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +151,7 @@ func TestReplacesDpkgOracle(t *testing.T) {
 	out := t.TempDir()
 	img, err := Compose(context.Background(), Options{
 		Packages: append(append([]index.Entry(nil), base...), ea, eb, ec, ed), Store: s, NoCache: true,
-		Output: Output{Kind: "oci", Path: out, Tag: "replaces"},
+		Output: output.Layout{Dir: out, Tag: "replaces"},
 	})
 	if err != nil {
 		t.Fatal(err)

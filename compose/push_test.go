@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/deb2fs/deb2fs/internal/registrytest"
+	"github.com/deb2fs/deb2fs/output"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -40,7 +41,7 @@ func TestPushRegistry(t *testing.T) {
 	for i, names := range [][]string{{"nginx", "openssh-server"}, {"nginx"}} {
 		req := resolve.Request{Install: names}
 		img, err := Compose(context.Background(), Options{Packages: hostSet(t, s, req), Request: req, Store: s,
-			Output: Output{Kind: "docker", Path: fmt.Sprintf("%s/deb2fs/test:%d", addr, i)}})
+			Output: output.Registry{Ref: fmt.Sprintf("%s/deb2fs/test:%d", addr, i)}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,8 +178,7 @@ func TestPushMountFrom(t *testing.T) {
 
 	log := &blobLog{}
 	ref := addr + "/deb2fs/app:1"
-	opts.Output = Output{Kind: "docker", Path: ref, Transport: log}
-	opts.MountFrom = mirrorRepo
+	opts.Output = output.Registry{Ref: ref, Transport: log, MountFrom: mirrorRepo}
 	start := time.Now()
 	img, err = Compose(context.Background(), opts)
 	if err != nil {
@@ -227,7 +227,7 @@ func TestPushMountFrom(t *testing.T) {
 	if err := remote.WriteLayer(mustRepo(t, addr+"/deb2fs/app2"), mustLayer(t, s, img, img.Layers[0].Digest)); err != nil {
 		t.Fatal(err)
 	}
-	opts.Output = Output{Kind: "docker", Path: ref2}
+	opts.Output = output.Registry{Ref: ref2}
 	img2, err := Compose(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
@@ -269,14 +269,13 @@ func TestPushMountFromFallback(t *testing.T) {
 			log := &blobLog{}
 			ref := fmt.Sprintf("%s/deb2fs/fallback%d:1", addr, i)
 			o := opts
-			o.Output = Output{Kind: "docker", Path: ref, Transport: log}
-			o.MountFrom = c.from
+			o.Output = output.Registry{Ref: ref, Transport: log, MountFrom: c.from}
 			got, err := Compose(context.Background(), o)
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("MountFrom %s: %+v, %d mount requests; write (push) %s", c.from, got.Pushed, len(log.mounts), got.Timings.Write.Round(time.Millisecond))
-			if want := (PushStats{Blobs: len(got.Layers) + 1}); got.Pushed != want {
+			if want := (output.PushStats{Blobs: len(got.Layers) + 1}); got.Pushed != want {
 				t.Errorf("pushed %+v, want %+v (every layer and the config uploaded)", got.Pushed, want)
 			}
 			if len(log.mounts) != c.asked {
@@ -292,10 +291,10 @@ func TestPushMountFromFallback(t *testing.T) {
 	}
 
 	o := opts
-	o.Output = Output{Kind: "docker", Path: addr + "/deb2fs/bad:1"}
-	o.MountFrom = addr + "/Not A Repository"
+	bad := addr + "/Not A Repository"
+	o.Output = output.Registry{Ref: addr + "/deb2fs/bad:1", MountFrom: bad}
 	if _, err := Compose(context.Background(), o); err == nil || !strings.Contains(err.Error(), "mount from") {
-		t.Errorf("MountFrom %q: err = %v, want a mount-from error", o.MountFrom, err)
+		t.Errorf("MountFrom %q: err = %v, want a mount-from error", bad, err)
 	}
 }
 

@@ -25,10 +25,10 @@ func TestSandbox(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := writeBytesBlob(s.Dir(), desc.MediaType, base.Bytes()); err != nil {
+	if _, err := s.Layout().PutBytes(desc.MediaType, base.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	c := &composer{opts: Options{Assemble: AssembleExtract}, storeDir: s.Dir(), pkgs: es}
+	c := &composer{opts: Options{Assemble: AssembleExtract}, st: s, pkgs: es}
 	dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
 	if err != nil {
 		t.Fatal(err)

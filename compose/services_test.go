@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -23,7 +24,7 @@ func serviceImage(t *testing.T, pkgs ...string) string {
 	out := lowerTempDir(t)
 	tagName := "e2e-" + strings.Join(pkgs, "-")
 	img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s,
-		Output: Output{Kind: "oci", Path: out, Tag: tagName}, Logf: t.Logf})
+		Output: output.Layout{Dir: out, Tag: tagName}, Logf: t.Logf})
 	if err != nil {
 		t.Fatal(err)
 	}

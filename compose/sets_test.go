@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -22,14 +23,14 @@ func TestComposeSets(t *testing.T) {
 			es := hostSet(t, s, req)
 			out := lowerTempDir(t)
 			img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s,
-				Output: Output{Kind: "oci", Path: out, Tag: "set"}})
+				Output: output.Layout{Dir: out, Tag: "set"}})
 			if err != nil {
 				t.Fatal(err)
 			}
 			t.Logf("%d packages, %d layers: %s", len(es), len(img.Layers), img.Timings)
 			// Configure again: the same configure layer (reproducible).
 			again, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: true,
-				Output: Output{Kind: "oci", Path: out, Tag: "set"}})
+				Output: output.Layout{Dir: out, Tag: "set"}})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -2,9 +2,13 @@ package compose
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
+	"github.com/deb2fs/deb2fs/store"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
 // Two images share every package layer they have in common, by digest, and
@@ -17,7 +21,7 @@ func TestSharedLayers(t *testing.T) {
 	for _, names := range [][]string{{"nginx", "openssh-server"}, {"nginx"}} {
 		req := resolve.Request{Install: names}
 		img, err := Compose(context.Background(), Options{Packages: hostSet(t, s, req), Request: req, Store: s,
-			Output: Output{Kind: "oci", Path: t.TempDir()}})
+			Output: output.Layout{Dir: t.TempDir()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -58,4 +62,19 @@ func TestSharedLayers(t *testing.T) {
 	if prefix < 1+essential {
 		t.Errorf("common prefix %d layers, want at least the base and the %d essential packages", prefix, essential)
 	}
+}
+
+// blobPath is where the OCI layout in dir keeps blob h.
+func blobPath(dir string, h v1.Hash) string {
+	return filepath.Join(dir, "blobs", h.Algorithm, h.Hex)
+}
+
+// openStore opens (making it) the store in dir.
+func openStore(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
@@ -168,7 +168,7 @@ func TestVerifyUnpackedTreeEdited(t *testing.T) {
 	needRoot(t)
 	s, es := privateStore(t)
 	out := t.TempDir()
-	first, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: Output{Kind: "oci", Path: out, Tag: "first"}})
+	first, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: output.Layout{Dir: out, Tag: "first"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,7 +180,7 @@ func TestVerifyUnpackedTreeEdited(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := entryOf(es, verifyPkg)
-	p := filepath.Join(unpackedRoot(s.Dir(), ids), e.Layer.Digest.Hex, "tree", "var/lib/dpkg/info", verifyPkg+".postinst")
+	p := filepath.Join(unpackedRoot(s, ids), e.Layer.Digest.Hex, "tree", "var/lib/dpkg/info", verifyPkg+".postinst")
 	fi, err := os.Stat(p)
 	if err != nil {
 		t.Fatalf("the cache was not filled: %v", err)
@@ -195,7 +195,7 @@ func TestVerifyUnpackedTreeEdited(t *testing.T) {
 
 	var log logCapture
 	img, err := Compose(context.Background(), Options{Packages: es, Store: s, NoCache: true, Assemble: AssembleOverlay, Logf: log.logf,
-		Output: Output{Kind: "oci", Path: out, Tag: "second"}})
+		Output: output.Layout{Dir: out, Tag: "second"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,19 +233,19 @@ func TestVerifyCorruptLayerBlob(t *testing.T) {
 			s, es := privateStore(t)
 			e := entryOf(es, verifyPkg)
 			if tc.warm {
-				if _, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: Output{Kind: "oci", Path: t.TempDir()}}); err != nil {
+				if _, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: output.Layout{Dir: t.TempDir()}}); err != nil {
 					t.Fatal(err)
 				}
 			}
 			corruptBlob(t, s.BlobPath(e.Layer.Digest), tc.off)
 			wantProblem(t, checkStore(t, s, false), e.Layer.Digest.String())
 			out := t.TempDir()
-			_, err := Compose(context.Background(), Options{Packages: es, Store: s, NoCache: true, Output: Output{Kind: "oci", Path: out, Tag: "bad"}})
+			_, err := Compose(context.Background(), Options{Packages: es, Store: s, NoCache: true, Output: output.Layout{Dir: out, Tag: "bad"}})
 			if err == nil {
 				t.Fatal("compose of a corrupt layer blob succeeded")
 			}
 			t.Logf("error: %v", err)
-			if !errors.Is(err, ErrBlobDigest) || !strings.Contains(err.Error(), e.Layer.Digest.String()) || !strings.Contains(err.Error(), verifyPkg) {
+			if !errors.Is(err, store.ErrBlobDigest) || !strings.Contains(err.Error(), e.Layer.Digest.String()) || !strings.Contains(err.Error(), verifyPkg) {
 				t.Errorf("the error does not name the blob %s and the package %s: %v", e.Layer.Digest, verifyPkg, err)
 			}
 			if idx, _ := os.ReadFile(filepath.Join(out, "index.json")); strings.Contains(string(idx), "bad") {
@@ -265,7 +265,7 @@ func TestVerifyCorruptConfigureLayer(t *testing.T) {
 	needRoot(t)
 	s, es := privateStore(t)
 	out := t.TempDir()
-	first, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: Output{Kind: "oci", Path: out, Tag: "first"}})
+	first, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: output.Layout{Dir: out, Tag: "first"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +274,7 @@ func TestVerifyCorruptConfigureLayer(t *testing.T) {
 	wantProblem(t, checkStore(t, s, false), cfg.Digest.String())
 
 	var log logCapture
-	img, err := Compose(context.Background(), Options{Packages: es, Store: s, Logf: log.logf, Output: Output{Kind: "oci", Path: t.TempDir(), Tag: "second"}})
+	img, err := Compose(context.Background(), Options{Packages: es, Store: s, Logf: log.logf, Output: output.Layout{Dir: t.TempDir(), Tag: "second"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -292,7 +292,7 @@ func TestVerifyCorruptConfigureLayer(t *testing.T) {
 	}
 	corruptBlob(t, s.BlobPath(cfg.Digest), 4)
 	repairAndCheck(t, s)
-	again, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: Output{Kind: "oci", Path: t.TempDir()}})
+	again, err := Compose(context.Background(), Options{Packages: es, Store: s, Output: output.Layout{Dir: t.TempDir()}})
 	if err != nil || again.Cached || again.Manifest.Digest != first.Manifest.Digest {
 		t.Errorf("compose after --repair: %v (cached %v)", err, again != nil && again.Cached)
 	}
@@ -310,38 +310,6 @@ func countBlobs(t *testing.T, dir string) int {
 	return n
 }
 
-// A blob read through openBlob that does not match its digest fails at
-// its end, naming the blob and what it is; a good one reads through.
-func TestOpenBlobVerifies(t *testing.T) {
-	dir := t.TempDir()
-	desc, err := writeBytesBlob(dir, "x", []byte("hello, world\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	read := func() error {
-		r, err := openBlob(dir, desc, "a greeting")
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		_, err = io.Copy(io.Discard, r)
-		return err
-	}
-	if err := read(); err != nil {
-		t.Fatal(err)
-	}
-	corruptBlob(t, blobPath(dir, desc.Digest), 0)
-	err = read()
-	if !errors.Is(err, ErrBlobDigest) || !strings.Contains(err.Error(), desc.Digest.String()) || !strings.Contains(err.Error(), "a greeting") {
-		t.Errorf("corrupt blob: %v", err)
-	}
-	os.WriteFile(blobPath(dir, desc.Digest), []byte("hello, world, and more\n"), 0o644)
-	if err := read(); !errors.Is(err, ErrBlobDigest) {
-		t.Errorf("longer blob: %v", err)
-	}
-	_ = v1.Hash{}
-}
-
 // The cost of verification on use for nginx+openssh-server with a warm
 // unpacked cache: the stat walk of every cached tree (sequential, and in
 // parallel as assembleOverlay does it) and hashing every layer blob.
@@ -352,7 +320,7 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 	es := hostSet(t, s, req)
 	for range 2 { // the second run has a warm cache of this format
 		img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: true, Assemble: AssembleOverlay,
-			Output: Output{Kind: "oci", Path: t.TempDir()}})
+			Output: output.Layout{Dir: t.TempDir()}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -365,7 +333,7 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 	var finals []string
 	var size int64
 	for _, e := range es {
-		finals = append(finals, filepath.Join(unpackedRoot(s.Dir(), ids), e.Layer.Digest.Hex))
+		finals = append(finals, filepath.Join(unpackedRoot(s, ids), e.Layer.Digest.Hex))
 		size += e.Layer.Size
 	}
 	entries := 0
@@ -388,7 +356,7 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	par := time.Since(start)
-	c := &composer{checks: newBlobChecks(s.Dir())}
+	c := &composer{checks: newBlobChecks(s)}
 	var descs []v1.Descriptor
 	var whats []string
 	for _, e := range es {

@@ -38,7 +38,7 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 	}
 	rel := func(p string) string { r, _ := filepath.Rel(dir, p); return r }
 
-	roots, _ := filepath.Glob(filepath.Join(dir, unpackedDir) + "-*")
+	roots, _ := filepath.Glob(s.Area(store.AreaUnpacked) + "-*")
 	for _, root := range roots {
 		ents, _ := os.ReadDir(root)
 		for _, e := range ents {
@@ -46,7 +46,7 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 				continue // a running compose's, or removed by the next one
 			}
 			final := filepath.Join(root, e.Name())
-			if err := checkUnpacked(dir, final); err != nil {
+			if err := checkUnpacked(s, final); err != nil {
 				if err := add(rel(final), strings.TrimPrefix(err.Error(), final+": "), func() error { return os.RemoveAll(final) }); err != nil {
 					return nil, err
 				}
@@ -54,8 +54,8 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 		}
 	}
 
-	chk := newBlobChecks(dir)
-	recs, _ := filepath.Glob(filepath.Join(dir, "deb2fs", "compose", "*.json"))
+	chk := newBlobChecks(s)
+	recs, _ := filepath.Glob(filepath.Join(s.Area(store.AreaCompose), "*.json"))
 	for _, p := range recs {
 		var rec cacheRecord
 		data, err := os.ReadFile(p)
@@ -72,12 +72,12 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 		}
 		if err != nil {
 			rec.Key = key
-			if err := add(rel(p), err.Error(), func() error { return dropCache(dir, &rec) }); err != nil {
+			if err := add(rel(p), err.Error(), func() error { return dropCache(s, &rec) }); err != nil {
 				return nil, err
 			}
 		}
 	}
-	groups, _ := filepath.Glob(filepath.Join(dir, "deb2fs", "compose", "groups", "*.json"))
+	groups, _ := filepath.Glob(filepath.Join(s.Area(store.AreaGroups), "*.json"))
 	for _, p := range groups {
 		var rec groupRecord
 		data, err := os.ReadFile(p)
@@ -89,8 +89,8 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 		}
 		if err != nil {
 			remove := func() error {
-				if rec.Layer.Digest.Hex != "" && errors.Is(err, ErrBlobDigest) {
-					os.Remove(blobPath(dir, rec.Layer.Digest))
+				if rec.Layer.Digest.Hex != "" && errors.Is(err, store.ErrBlobDigest) {
+					os.Remove(s.Layout().BlobPath(rec.Layer.Digest))
 				}
 				return os.Remove(p)
 			}
@@ -104,7 +104,7 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 
 // checkRecordBlob checks that a cached layer's blob is there and intact.
 func checkRecordBlob(chk *blobChecks, d v1.Descriptor, what string) error {
-	if !haveBlob(chk.dir, d.Digest, d.Size) {
+	if !chk.st.Layout().HasBlob(d.Digest, d.Size) {
 		return fmt.Errorf("%s: blob %s is missing", what, d.Digest)
 	}
 	return chk.check(d, what)
@@ -113,7 +113,7 @@ func checkRecordBlob(chk *blobChecks, d v1.Descriptor, what string) error {
 // checkUnpacked checks a cache entry of unpacked layers in the store dir:
 // its meta.json, its stat manifest, and each entry of its blob against
 // the tree.
-func checkUnpacked(dir, final string) error {
+func checkUnpacked(s *store.Store, final string) error {
 	h := v1.Hash{Algorithm: "sha256", Hex: filepath.Base(final)}
 	u, err := readUnpacked(final, h)
 	if err != nil {
@@ -122,7 +122,7 @@ func checkUnpacked(dir, final string) error {
 	if err := checkStat(final); err != nil {
 		return err
 	}
-	rc, err := openCheckedLayer(blobPath(dir, h), v1.Descriptor{Digest: h, MediaType: u.meta.MediaType}, "the layer unpacked there")
+	rc, err := openCheckedLayer(s.Layout().BlobPath(h), v1.Descriptor{Digest: h, MediaType: u.meta.MediaType}, "the layer unpacked there")
 	if err != nil {
 		return err
 	}

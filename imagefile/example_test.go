@@ -16,6 +16,7 @@ import (
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
+	"github.com/deb2fs/deb2fs/output"
 
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/fixtures"
@@ -40,11 +41,11 @@ func podman(t *testing.T, args ...string) string {
 // composeDefinition composes a definition over the host's archive into the
 // OCI layout out, tagged with the definition's name.
 func composeDefinition(t *testing.T, d *imagefile.Definition, out string) *compose.Image {
-	return composeTo(t, d, compose.Output{Kind: "oci", Path: out, Tag: d.Name})
+	return composeTo(t, d, output.Layout{Dir: out, Tag: d.Name})
 }
 
 // composeTo composes a definition to an output.
-func composeTo(t *testing.T, d *imagefile.Definition, out compose.Output) *compose.Image {
+func composeTo(t *testing.T, d *imagefile.Definition, out output.Output) *compose.Image {
 	t.Helper()
 	s := hosttest.CacheStore(t)
 	req := resolve.Request{Install: d.Packages, Recommends: d.Recommends}
@@ -212,7 +213,7 @@ func TestExampleSite(t *testing.T) {
 		req := resolve.Request{Install: append(d.Packages, "site-tools=1.0")}
 		if _, err := compose.Compose(context.Background(), compose.Options{
 			Packages: img.Packages, Request: req, Store: s,
-			Output: compose.Output{Kind: "docker-archive", Path: archive, Tag: "site"},
+			Output: output.DockerArchive{File: archive, Tag: "site"},
 			Cmd:    d.Cmd, Config: d.Config, Accounts: d.Accounts, Files: d.Files,
 			Definition: filepath.Base(d.Path) + "@" + d.Digest,
 		}); err != nil {
@@ -246,7 +247,7 @@ func TestExampleSite(t *testing.T) {
 	// uploads it and the config alone.
 	registry := registrytest.Start(t).Addr
 	repo := registry + "/deb2fs/site"
-	if pushed := composeTo(t, d, compose.Output{Kind: "docker", Path: repo + ":1"}); pushed.Pushed.Blobs != len(pushed.Layers)+1 {
+	if pushed := composeTo(t, d, output.Registry{Ref: repo + ":1"}); pushed.Pushed.Blobs != len(pushed.Layers)+1 {
 		t.Errorf("first push uploaded %d blobs, want %d", pushed.Pushed.Blobs, len(pushed.Layers)+1)
 	}
 	if err := os.WriteFile(filepath.Join(ctxDir, "site/index.html"), []byte("<h1>changed</h1>\n"), 0o644); err != nil {
@@ -257,7 +258,7 @@ func TestExampleSite(t *testing.T) {
 		t.Fatal(err)
 	}
 	img2 := composeDefinition(t, d2, out)
-	if pushed := composeTo(t, d2, compose.Output{Kind: "docker", Path: repo + ":2"}); pushed.Pushed.Blobs != 2 {
+	if pushed := composeTo(t, d2, output.Registry{Ref: repo + ":2"}); pushed.Pushed.Blobs != 2 {
 		t.Errorf("pushing the image with one file changed uploaded %d blobs, want 2 (the files layer and the config)", pushed.Pushed.Blobs)
 	}
 	if !img2.Cached {

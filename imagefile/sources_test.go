@@ -18,6 +18,7 @@ import (
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/lockfile"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -162,7 +163,7 @@ func TestExtraSource(t *testing.T) {
 	archivePart := hosttest.HostSet(t, s, resolve.Request{Install: names})
 	set := append(archivePart, *extra)
 	img, err := compose.Compose(ctx, compose.Options{Packages: set, Request: req, Store: s,
-		Output: compose.Output{Kind: "oci", Path: t.TempDir(), Tag: "extra"}, Definition: "image.yaml@" + d.Digest})
+		Output: output.Layout{Dir: t.TempDir(), Tag: "extra"}, Definition: "image.yaml@" + d.Digest})
 	if err != nil {
 		t.Fatal(err)
 	}

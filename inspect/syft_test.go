@@ -15,6 +15,7 @@ import (
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -66,7 +67,7 @@ func syftAgrees(t *testing.T, syft string, st *store.Store, idx *index.Index, ma
 	out := t.TempDir()
 	if _, err := compose.Compose(context.Background(), compose.Options{Index: idx, MaxLayers: max,
 		Request: resolve.Request{Install: []string{"nginx", "openssh-server"}}, Store: st,
-		Output: compose.Output{Kind: "oci", Path: out, Tag: "web"}}); err != nil {
+		Output: output.Layout{Dir: out, Tag: "web"}}); err != nil {
 		t.Fatal(err)
 	}
 	cat := &inspect.Catalog{}

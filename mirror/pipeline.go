@@ -25,7 +25,7 @@ import (
 // run without downloading it again; partial downloads are removed.
 // Each shard has its own directory below it.
 func downloadDir(st *store.Store, sh Shard) string {
-	d := filepath.Join(st.Dir(), "deb2fs", "downloads")
+	d := st.Area(store.AreaDownloads)
 	if sh.N > 1 {
 		d = filepath.Join(d, fmt.Sprintf("shard-%d-of-%d", sh.I, sh.N))
 	}

@@ -25,14 +25,7 @@ var ErrNoRef = errors.New("no such ref in the store")
 // media type mt. The write is atomic and idempotent: a blob that is already
 // there with the same bytes is left alone.
 func (s *Store) PutBlob(mt types.MediaType, data []byte) (v1.Descriptor, error) {
-	sum := sha256.Sum256(data)
-	h := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
-	if fi, err := os.Stat(s.BlobPath(h)); err != nil || fi.Size() != int64(len(data)) {
-		if err := writeFileAtomic(s, s.BlobPath(h), data); err != nil {
-			return v1.Descriptor{}, fmt.Errorf("store %s: blob %s: %w", s.dir, h, err)
-		}
-	}
-	return v1.Descriptor{MediaType: mt, Size: int64(len(data)), Digest: h}, nil
+	return s.layout.PutBytes(mt, data)
 }
 
 // ReadBlob reads the blob d describes and checks its size and digest.

@@ -1,11 +1,6 @@
 package store
 
 import (
-	"fmt"
-	"os"
-	"path/filepath"
-	"syscall"
-
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/convert"
@@ -21,37 +16,10 @@ func (s *Store) Publish(keys []convert.Key) error { return s.PublishTagged(keys,
 // Index returns the layout's index.json.
 func (s *Store) Index() (*v1.IndexManifest, error) { return s.readIndex() }
 
-func (s *Store) readIndex() (*v1.IndexManifest, error) {
-	f, err := os.Open(s.indexPath())
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	idx, err := v1.ParseIndexManifest(f)
-	if err != nil {
-		return nil, fmt.Errorf("store %s: index.json: %w", s.dir, err)
-	}
-	return idx, nil
-}
+func (s *Store) readIndex() (*v1.IndexManifest, error) { return s.layout.Index() }
 
-func (s *Store) writeIndex(idx *v1.IndexManifest) error {
-	data, err := marshalIndex(idx)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(s, s.indexPath(), data)
-}
+func (s *Store) writeIndex(idx *v1.IndexManifest) error { return s.layout.writeIndex(idx) }
 
 // lock takes the store's exclusive lock, waiting for another run to
 // release it.
-func (s *Store) lock() (func(), error) {
-	f, err := os.OpenFile(filepath.Join(s.dir, "deb2fs", "lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("store %s: lock: %w", s.dir, err)
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
+func (s *Store) lock() (func(), error) { return s.layout.Lock() }

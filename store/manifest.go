@@ -1,11 +1,6 @@
 package store
 
 import (
-	"bytes"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
-	"os"
 	"runtime"
 	"strings"
 
@@ -83,16 +78,5 @@ func RefName(l *convert.Layer) string {
 
 // writeBlob writes v as canonical JSON into the blob store.
 func (s *Store) writeBlob(mt types.MediaType, v any) (v1.Descriptor, error) {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return v1.Descriptor{}, err
-	}
-	sum := sha256.Sum256(data)
-	h := v1.Hash{Algorithm: "sha256", Hex: hex.EncodeToString(sum[:])}
-	if existing, err := os.ReadFile(s.BlobPath(h)); err != nil || !bytes.Equal(existing, data) {
-		if err := writeFileAtomic(s, s.BlobPath(h), data); err != nil {
-			return v1.Descriptor{}, err
-		}
-	}
-	return v1.Descriptor{MediaType: mt, Size: int64(len(data)), Digest: h}, nil
+	return s.layout.PutJSON(mt, v)
 }

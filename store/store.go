@@ -29,8 +29,35 @@ import (
 
 // Store is an OCI image layout directory holding package layers.
 type Store struct {
-	dir string
+	dir    string
+	layout *Layout
 }
+
+// privateDir is the store's own directory inside the layout, which OCI
+// readers ignore: key records, temporary files, locks, caches.
+const privateDir = "deb2fs"
+
+// Private areas of a store (Area): directories under deb2fs/ that a
+// concept above the store keeps its own files in.
+const (
+	// AreaDownloads holds .debs a mirror run is fetching.
+	AreaDownloads = "downloads"
+	// AreaCompose holds compose's configure-layer cache records.
+	AreaCompose = "compose"
+	// AreaGroups holds compose's group-layer records.
+	AreaGroups = "compose/groups"
+	// AreaUnpacked holds compose's unpacked-layer cache.
+	AreaUnpacked = "compose/unpacked"
+)
+
+// Area is the directory of the store's private area name (AreaDownloads,
+// AreaCompose, ...); the caller makes it when it needs it.
+func (s *Store) Area(name string) string {
+	return filepath.Join(s.dir, privateDir, filepath.FromSlash(name))
+}
+
+// Layout is the store as an OCI layout to write blobs and tags into.
+func (s *Store) Layout() *Layout { return s.layout }
 
 // Record is what the store keeps per key: the layer and the manifest that
 // references it.
@@ -55,21 +82,14 @@ func DefaultDir() (string, error) {
 // Open opens the store in dir, creating an empty OCI layout if dir does not
 // hold one yet, and removes temporary files left by runs that were killed.
 func Open(dir string) (*Store, error) {
-	s := &Store{dir: dir}
+	s := &Store{dir: dir, layout: storeLayout(dir)}
 	for _, d := range []string{s.blobDir(), s.keyDir(), s.tmpDir()} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
 			return nil, fmt.Errorf("store %s: %w", dir, err)
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "oci-layout")); errors.Is(err, fs.ErrNotExist) {
-		if err := writeFileAtomic(s, filepath.Join(dir, "oci-layout"), []byte(`{"imageLayoutVersion":"1.0.0"}`)); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := os.Stat(s.indexPath()); errors.Is(err, fs.ErrNotExist) {
-		if err := s.writeIndex(&v1.IndexManifest{SchemaVersion: 2, MediaType: "application/vnd.oci.image.index.v1+json"}); err != nil {
-			return nil, err
-		}
+	if err := s.layout.init(); err != nil {
+		return nil, fmt.Errorf("store %s: %w", dir, err)
 	}
 	s.removeStaleTemps()
 	return s, nil
@@ -79,8 +99,8 @@ func Open(dir string) (*Store, error) {
 func (s *Store) Dir() string { return s.dir }
 
 func (s *Store) blobDir() string   { return filepath.Join(s.dir, "blobs", "sha256") }
-func (s *Store) keyDir() string    { return filepath.Join(s.dir, "deb2fs", "layers") }
-func (s *Store) tmpDir() string    { return filepath.Join(s.dir, "deb2fs", "tmp") }
+func (s *Store) keyDir() string    { return filepath.Join(s.dir, privateDir, "layers") }
+func (s *Store) tmpDir() string    { return filepath.Join(s.dir, privateDir, "tmp") }
 func (s *Store) indexPath() string { return filepath.Join(s.dir, "index.json") }
 
 // BlobPath is the path of a blob in the layout.
@@ -162,36 +182,48 @@ func (s *Store) Put(ctx context.Context, key convert.Key, write func(io.Writer) 
 
 // createTemp makes a temporary file whose name carries this process's pid,
 // so that Open can tell a dead run's leftovers from a live run's work.
-func (s *Store) createTemp() (*os.File, error) {
-	return os.CreateTemp(s.tmpDir(), fmt.Sprintf("%d-*", os.Getpid()))
-}
+func (s *Store) createTemp() (*os.File, error) { return s.layout.CreateTemp() }
 
+// removeStaleTemps removes the temporary files whose writer is gone (and
+// any file not named after one).
 func (s *Store) removeStaleTemps() {
 	entries, _ := os.ReadDir(s.tmpDir())
 	for _, e := range entries {
 		pidStr, _, _ := strings.Cut(e.Name(), "-")
-		if pid, err := strconv.Atoi(pidStr); err == nil && ProcessAlive(pid) {
+		if pid, err := strconv.Atoi(pidStr); err == nil && processAlive(pid) {
 			continue // a live process is writing it
 		}
 		os.Remove(filepath.Join(s.tmpDir(), e.Name()))
 	}
 }
 
-// writeFileAtomic writes data to path through a temporary file in the
-// store and a rename, so a reader sees the old file or the new one.
-func writeFileAtomic(s *Store, path string, data []byte) error {
-	tmp, err := s.createTemp()
-	if err != nil {
-		return err
+// RemoveStale calls remove on each entry of dir named prefix, then the pid
+// of the process that made it, then "-", whose process is gone: the
+// leftovers of killed runs. Every temporary file and work directory deb2fs
+// makes is named so.
+func RemoveStale(dir, prefix string, remove func(path string)) {
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok {
+			continue
+		}
+		pidStr, _, _ := strings.Cut(rest, "-")
+		if pid, err := strconv.Atoi(pidStr); err == nil && !processAlive(pid) {
+			remove(filepath.Join(dir, e.Name()))
+		}
 	}
-	return ReplaceFile(tmp, path, data)
 }
 
-// ReplaceFile writes data into tmp, a new temporary file on path's file
+// writeFileAtomic writes data to path through a temporary file in the
+// store and a rename, so a reader sees the old file or the new one.
+func writeFileAtomic(s *Store, path string, data []byte) error { return s.layout.WriteFile(path, data) }
+
+// replaceFile writes data into tmp, a new temporary file on path's file
 // system, syncs it, makes it 0644 and renames it to path, so a reader sees
 // the old file or the new one and a crash leaves no half-written path. tmp
 // is closed, and removed unless it was renamed.
-func ReplaceFile(tmp *os.File, path string, data []byte) error {
+func replaceFile(tmp *os.File, path string, data []byte) error {
 	defer os.Remove(tmp.Name())
 	_, err := tmp.Write(data)
 	if err == nil {
@@ -209,10 +241,10 @@ func ReplaceFile(tmp *os.File, path string, data []byte) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// ProcessAlive reports whether pid is a running process: a killed process
+// processAlive reports whether pid is a running process: a killed process
 // that its parent has not reaped yet (a zombie) writes nothing any more.
 // Files named after their writer's pid are stale when it is not alive.
-func ProcessAlive(pid int) bool {
+func processAlive(pid int) bool {
 	if pid == os.Getpid() {
 		return true
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/inspect"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -164,9 +165,9 @@ func Image(ctx context.Context, opts Options) (*Result, error) {
 		return nil, fmt.Errorf("update: %w", err)
 	}
 	res.Composed = img
-	newRef := imageref.Ref{Path: out.Tag}
-	if out.Path != "" {
-		newRef = imageref.Ref{Transport: imageref.OCI, Path: out.Path, Tag: out.Tag}
+	newRef := imageref.Ref{Path: out.Name()}
+	if l, ok := out.(output.Layout); ok {
+		newRef = imageref.Ref{Transport: imageref.OCI, Path: l.Dir, Tag: l.Tag}
 	}
 	if res.New, err = o.Open(ctx, newRef.String()); err != nil {
 		return nil, err
@@ -178,10 +179,10 @@ func Image(ctx context.Context, opts Options) (*Result, error) {
 
 // updateOutput is where the updated image goes: the layout and tag of
 // ref, or tag instead of ref's.
-func updateOutput(ref, tag string) (compose.Output, error) {
+func updateOutput(ref, tag string) (output.Output, error) {
 	r, err := imageref.Parse(ref)
 	if err != nil {
-		return compose.Output{}, fmt.Errorf("update %w", err)
+		return nil, fmt.Errorf("update %w", err)
 	}
 	switch r.Transport {
 	case imageref.OCI:
@@ -189,21 +190,21 @@ func updateOutput(ref, tag string) (compose.Output, error) {
 			tag = r.Tag
 		}
 		if tag == "" || strings.HasPrefix(tag, "sha256:") {
-			return compose.Output{}, fmt.Errorf("update %s: name the tag to write (--tag)", ref)
+			return nil, fmt.Errorf("update %s: name the tag to write (--tag)", ref)
 		}
-		return compose.Output{Kind: "oci", Path: r.Path, Tag: tag}, nil
+		return output.Layout{Dir: r.Path, Tag: tag}, nil
 	case imageref.Registry:
-		return compose.Output{}, fmt.Errorf("update %s: update an image in the store or an OCI layout, then push it", ref)
+		return nil, fmt.Errorf("update %s: update an image in the store or an OCI layout, then push it", ref)
 	case imageref.DockerArchive:
-		return compose.Output{}, fmt.Errorf("update %s: update an image in the store or an OCI layout, then write it to an archive", ref)
+		return nil, fmt.Errorf("update %s: update an image in the store or an OCI layout, then write it to an archive", ref)
 	}
 	if tag == "" {
 		tag = ref
 	}
 	if strings.HasPrefix(tag, "sha256:") {
-		return compose.Output{}, fmt.Errorf("update %s: name the tag to write (--tag)", ref)
+		return nil, fmt.Errorf("update %s: name the tag to write (--tag)", ref)
 	}
-	return compose.Output{Tag: tag}, nil
+	return output.Store{Tag: tag}, nil
 }
 
 // resolveRequest is compose's request for install.

@@ -19,6 +19,7 @@ import (
 	"github.com/deb2fs/deb2fs/inspect/inspecttest"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/internal/registrytest"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/update"
 )
@@ -44,7 +45,7 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 	out := t.TempDir()
 	req := resolve.Request{Install: []string{"hello"}}
 	orig, err := compose.Compose(ctx, compose.Options{Index: idx1, Request: req, Store: st,
-		Output: compose.Output{Kind: "oci", Path: out, Tag: "app"}})
+		Output: output.Layout{Dir: out, Tag: "app"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func TestUpdateMatchesFreshCompose(t *testing.T) {
 	}
 
 	fresh, err := compose.Compose(ctx, compose.Options{Index: idx2, Request: req, Store: st,
-		Output: compose.Output{Kind: "oci", Path: t.TempDir(), Tag: "fresh"}})
+		Output: output.Layout{Dir: t.TempDir(), Tag: "fresh"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestUpdateOnly(t *testing.T) {
 	out := t.TempDir()
 	req := resolve.Request{Install: []string{"hello"}}
 	orig, err := compose.Compose(ctx, compose.Options{Index: idx1, Request: req, Store: st,
-		Output: compose.Output{Kind: "oci", Path: out, Tag: "app"}})
+		Output: output.Layout{Dir: out, Tag: "app"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,23 +15,24 @@ import (
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/imagefile"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/sandbox"
 )
 
 func newCompose() *cobra.Command {
 	var (
-		storeDir, indexRef, output, cmdLine string
-		mountFrom, workDir                  string
-		maxLayers                           int
-		sde                                 int64
-		noCache, recommends, quiet          bool
-		checkState, allowState              bool
-		assemble                            string
-		definition, tagName, lockPath       string
-		locked                              bool
-		scriptTimeout                       time.Duration
-		pids                                int
+		storeDir, indexRef, outputFlag, cmdLine string
+		mountFrom, workDir                      string
+		maxLayers                               int
+		sde                                     int64
+		noCache, recommends, quiet              bool
+		checkState, allowState                  bool
+		assemble                                string
+		definition, tagName, lockPath           string
+		locked                                  bool
+		scriptTimeout                           time.Duration
+		pids                                    int
 	)
 	cmd := &cobra.Command{
 		Use:   "compose [--store DIR] [--index REF] [--output oci:DIR[:TAG]|docker-archive:FILE[:TAG]|docker://REGISTRY/REPO[:TAG]] PKG[=VERSION]... | -f image.yaml",
@@ -109,33 +110,32 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if err != nil {
 				return err
 			}
-			out, err := compose.ParseOutput(output)
+			out, err := output.Parse(outputFlag)
 			if err != nil {
 				return err
 			}
-			if tagName != "" {
-				if out.Tag != "" && out.Tag != tagName {
-					return fmt.Errorf("compose: --tag %s and --output %s name two tags", tagName, output)
-				}
-				out.Tag = tagName
+			if out, err = output.WithTag(out, tagName); err != nil {
+				return fmt.Errorf("compose: %w", err)
 			}
-			if def != nil && out.Tag == "" && out.Kind != "docker" {
-				out.Tag = def.Name
+			reg, push := out.(output.Registry)
+			if def != nil && out.Name() == "" && !push {
+				out, _ = output.WithTag(out, def.Name)
 			}
 			layersFrom := registry
 			if layersFrom == "" {
 				layersFrom, _ = index.RemoteOf(st, indexRef)
 			}
-			if mountFrom == "" && out.Kind == "docker" && layersFrom != "" {
-				mountFrom = defaultMountFrom(out.Path, layersFrom)
-			}
 			if mountFrom != "" {
-				if out.Kind != "docker" {
+				if !push {
 					return fmt.Errorf("--mount-from is for a push: --output docker://REGISTRY/REPO[:TAG]")
 				}
 				if _, err := name.NewRepository(mountFrom); err != nil {
 					return fmt.Errorf("--mount-from %q: want REGISTRY/REPO: %w", mountFrom, err)
 				}
+				reg.MountFrom = mountFrom
+			}
+			if push {
+				out = reg.MountFromMirror(layersFrom)
 			}
 			how := compose.Assembly(assemble)
 			if assemble == "auto" {
@@ -172,7 +172,6 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 				Request:         req,
 				Store:           st,
 				Output:          out,
-				MountFrom:       mountFrom,
 				LayersFrom:      layersFrom,
 				SourceDateEpoch: sde,
 				MaxLayers:       maxLayers,
@@ -216,9 +215,9 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 					fmt.Fprintf(cmd.ErrOrStderr(), "compose:   warning: unknown %s\n", d)
 				}
 			}
-			if out.Kind == "docker" {
+			if reg, ok := out.(output.Registry); ok {
 				had := len(img.Layers) + 1 - img.Pushed.Blobs - img.Pushed.Mounted
-				if mountFrom != "" {
+				if mountFrom := reg.MountFrom; mountFrom != "" {
 					fmt.Fprintf(cmd.ErrOrStderr(), "compose: pushed %d blobs, mounted %d from %s; the registry had the other %d\n",
 						img.Pushed.Blobs, img.Pushed.Mounted, mountFrom, had)
 				} else {
@@ -237,7 +236,7 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.BoolVar(&locked, "locked", false, "with -f: compose exactly the package set of the definition's lock file (deb2fs lock), failing when it is stale or a locked layer is missing")
 	f.StringVar(&lockPath, "lock", "", "with --locked: the lock file (default: the definition's name with .lock.json)")
 	f.StringVar(&tagName, "tag", "", "the image's tag in the output (default: the definition's name, or compose-PKG-...)")
-	f.StringVarP(&output, "output", "o", "", "where the image goes: oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG] (default: the store, tagged compose-PKG-...)")
+	f.StringVarP(&outputFlag, "output", "o", "", "where the image goes: oci:DIR[:TAG], docker-archive:FILE[:TAG] or docker://REGISTRY/REPO[:TAG] (default: the store, tagged compose-PKG-...)")
 	f.StringVar(&mountFrom, "mount-from", "", "with --output docker://REGISTRY/REPO: the repository of the same registry holding the package layers (the mirror's REGISTRY/REPO); layers are mounted from it, not uploaded (default: the repository the store's mirror index was published to, when on the same registry)")
 	f.IntVar(&maxLayers, "max-layers", compose.DefaultMaxLayers, "layer budget of the image")
 	f.Int64Var(&sde, "source-date-epoch", 0, "the image's time, seconds since 1970 (default: the newest file time in its packages)")
@@ -251,25 +250,6 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 	f.BoolVar(&allowState, "allow-instance-state", false, "with --check-instance-state: report unknown per-instance state as a warning")
 	f.BoolVarP(&quiet, "quiet", "q", false, "print only the result")
 	return cmd
-}
-
-// defaultMountFrom is --mount-from when it is not given: mirrored, the
-// registry repository the store's index was published to (index.RemoteOf),
-// if the push to ref (REGISTRY/REPO[:TAG]) goes to the same registry and
-// another repository of it; "" otherwise.
-func defaultMountFrom(ref, mirrored string) string {
-	to, err := name.ParseReference(ref)
-	if err != nil {
-		return ""
-	}
-	from, err := name.NewRepository(mirrored)
-	if err != nil {
-		return ""
-	}
-	if from.Registry.String() != to.Context().Registry.String() || from.String() == to.Context().String() {
-		return ""
-	}
-	return mirrored
 }
 
 // loadRegistryIndex reads a mirror index from a registry repository: ref

@@ -18,6 +18,7 @@ import (
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/imagefile"
 	"github.com/deb2fs/deb2fs/internal/hosttest"
+	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -168,7 +169,7 @@ func TestGoldenDigests(t *testing.T) {
 				}
 			}
 			opts := compose.Options{Packages: es, Request: c.req, Store: s, SourceDateEpoch: sde, MaxLayers: c.maxLayers,
-				Output: compose.Output{Kind: "oci", Path: t.TempDir(), Tag: "golden"}}
+				Output: output.Layout{Dir: t.TempDir(), Tag: "golden"}}
 			if c.def != nil {
 				inputs = append(inputs, "definition "+siteInputs)
 				opts.Cmd, opts.Config, opts.Accounts, opts.Files = c.def.Cmd, c.def.Config, c.def.Accounts, c.def.Files

@@ -1,4 +1,4 @@
-package compose
+package output
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/deb2fs/deb2fs/store"
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -33,7 +34,7 @@ type PushStats struct {
 // cross-repository mount from it; the registry mounts those it has there
 // and starts an ordinary upload for the others. The credentials are those
 // of the Docker/podman config files.
-func push(ctx context.Context, dir string, digest v1.Hash, ref, mountFrom string, rt http.RoundTripper) (PushStats, error) {
+func push(ctx context.Context, lay *store.Layout, digest v1.Hash, ref, mountFrom string, rt http.RoundTripper) (PushStats, error) {
 	r, err := name.ParseReference(ref)
 	if err != nil {
 		return PushStats{}, fmt.Errorf("push %s: %w", ref, err)
@@ -44,7 +45,7 @@ func push(ctx context.Context, dir string, digest v1.Hash, ref, mountFrom string
 			return PushStats{}, fmt.Errorf("push %s: mount from %q: %w", ref, mountFrom, err)
 		}
 	}
-	p, err := layout.FromPath(dir)
+	p, err := layout.FromPath(lay.Dir())
 	if err != nil {
 		return PushStats{}, err
 	}
@@ -52,7 +53,7 @@ func push(ctx context.Context, dir string, digest v1.Hash, ref, mountFrom string
 	if err != nil {
 		return PushStats{}, err
 	}
-	img = checkedImage{img, dir}
+	img = checkedImage{img, lay}
 	// Another registry cannot mount from it (and go-containerregistry would
 	// ask the target for a repository of that name); the target repository
 	// itself needs no mount.

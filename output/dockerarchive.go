@@ -1,9 +1,10 @@
-package compose
+package output
 
 import (
 	"fmt"
 	"os"
 
+	"github.com/deb2fs/deb2fs/store"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -14,8 +15,8 @@ import (
 // layout dir as a docker-archive tar (what `docker load` and `podman load`
 // read), named deb2fs/TAG:latest. Layers are copied as stored, compressed,
 // each hashed against its digest as it is read; a failure leaves no file.
-func writeDockerArchive(dir string, digest v1.Hash, file, tagName string) error {
-	p, err := layout.FromPath(dir)
+func writeDockerArchive(lay *store.Layout, digest v1.Hash, file, tagName string) error {
+	p, err := layout.FromPath(lay.Dir())
 	if err != nil {
 		return err
 	}
@@ -27,7 +28,7 @@ func writeDockerArchive(dir string, digest v1.Hash, file, tagName string) error 
 	if err != nil {
 		return fmt.Errorf("docker-archive name: %w", err)
 	}
-	if err := tarball.WriteToFile(file, ref, checkedImage{img, dir}); err != nil {
+	if err := tarball.WriteToFile(file, ref, checkedImage{img, lay}); err != nil {
 		os.Remove(file) // nothing half-written
 		return fmt.Errorf("docker-archive %s: %w", file, err)
 	}
