@@ -147,7 +147,7 @@ func (c *composer) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled,
 		if err := x.apply(c.st.Layout().BlobPath(e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 		}
-		c.checks.mark(e.Layer.Digest) // apply hashed it to its end
+		c.checks.Mark(e.Layer.Digest) // apply hashed it to its end
 	}
 	if err := x.finish(); err != nil {
 		return nil, err

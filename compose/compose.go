@@ -48,7 +48,7 @@ type composer struct {
 	fillN     int
 
 	// checks are the store's blobs this run hashed (blobs.go).
-	checks *blobChecks
+	checks *store.Checks
 }
 
 func (c *composer) logf(format string, args ...any) {
@@ -66,7 +66,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if opts.Store == nil {
 		return nil, errors.New("compose: no store")
 	}
-	c := &composer{opts: opts, st: opts.Store, ctx: ctx, checks: newBlobChecks(opts.Store)}
+	c := &composer{opts: opts, st: opts.Store, ctx: ctx, checks: store.NewChecks(opts.Store.Layout())}
 	defer c.waitFill()
 	pkgs := opts.Packages
 	if len(pkgs) == 0 {
@@ -133,13 +133,13 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if _, err := c.st.Layout().PutBytes(types.OCILayer, baseBuf.Bytes()); err != nil {
 		return nil, err
 	}
-	c.checks.mark(base.Digest)
+	c.checks.Mark(base.Digest)
 	c.timings.Write += time.Since(t)
 
 	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch, opts.Accounts)
 	rec, cached := lookupCache(c.st, key)
 	if cached && !opts.NoCache && (!opts.CheckInstanceState || rec.InstanceState != nil) {
-		if err := c.checks.check(rec.Layer, "the cached configure layer"); err != nil {
+		if err := c.checks.Check(rec.Layer, "the cached configure layer"); err != nil {
 			// Never reused: made again (the same inputs give the same bytes).
 			c.logf("%v: making it again", err)
 			if err := dropCache(c.st, rec); err != nil {
@@ -156,7 +156,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		if rec, err = c.build(ctx, base); err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}
-		c.checks.mark(rec.Layer.Digest) // hashed as it was written
+		c.checks.Mark(rec.Layer.Digest) // hashed as it was written
 		rec.Key = key
 		if err := putCache(c.st, rec, c.configureOutput); err != nil {
 			return nil, err
@@ -219,7 +219,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 	diffIDs := []v1.Hash{baseDiffID}
 	whats := []string{"the base layer"}
 	for _, g := range c.groups {
-		desc, diffID, err := groupLayer(c.checks, g, c.logf)
+		desc, diffID, err := groupLayer(c.st, c.checks, g, c.logf)
 		if err != nil {
 			return nil, err
 		}
@@ -241,13 +241,13 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		}
 		c.logf("files layer %s: %d entries", desc.Digest, len(c.opts.Files))
 		desc.Annotations = map[string]string{imagespec.AnnotationLayerKind: imagespec.LayerKindFiles}
-		c.checks.mark(desc.Digest) // written by this compose
+		c.checks.Mark(desc.Digest) // written by this compose
 		layers = append(layers, desc)
 		diffIDs = append(diffIDs, diffID)
 		whats = append(whats, "the files layer")
 	}
 	t := time.Now()
-	if err := c.checkLayers(layers, whats); err != nil {
+	if err := c.checks.CheckAll(layers, whats); err != nil {
 		return nil, err
 	}
 	c.timings.Verify = time.Since(t)

@@ -117,8 +117,7 @@ type groupRecord struct {
 //
 // A cached group layer is hashed before it is reused (chk); one that does
 // not match its digest is made again.
-func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.Descriptor, v1.Hash, error) {
-	st := chk.st
+func groupLayer(st *store.Store, chk *store.Checks, g layerGroup, logf func(string, ...any)) (v1.Descriptor, v1.Hash, error) {
 	if g.name == "" {
 		e := g.members[0]
 		return v1.Descriptor{
@@ -144,7 +143,7 @@ func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.De
 	rec := filepath.Join(st.Area(store.AreaGroups), key+".json")
 	var r groupRecord
 	if data, err := os.ReadFile(rec); err == nil && json.Unmarshal(data, &r) == nil && st.Layout().HasBlob(r.Layer.Digest, r.Layer.Size) {
-		err := chk.check(r.Layer, "group layer "+g.name)
+		err := chk.Check(r.Layer, "group layer "+g.name)
 		if err == nil {
 			r.Layer.Annotations = ann
 			return r.Layer, r.DiffID, nil
@@ -163,7 +162,7 @@ func groupLayer(chk *blobChecks, g layerGroup, logf func(string, ...any)) (v1.De
 	if err != nil {
 		return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("group %s: %w", g.name, err)
 	}
-	chk.mark(desc.Digest)
+	chk.Mark(desc.Digest)
 	data, _ := json.Marshal(groupRecord{Layer: desc, DiffID: diffID})
 	if err := os.MkdirAll(filepath.Dir(rec), 0o755); err != nil {
 		return v1.Descriptor{}, v1.Hash{}, err

@@ -356,7 +356,7 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 		t.Fatal(err)
 	}
 	par := time.Since(start)
-	c := &composer{checks: newBlobChecks(s)}
+	checks := store.NewChecks(s.Layout())
 	var descs []v1.Descriptor
 	var whats []string
 	for _, e := range es {
@@ -364,7 +364,7 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 		whats = append(whats, e.Package)
 	}
 	start = time.Now()
-	if err := c.checkLayers(descs, whats); err != nil {
+	if err := checks.CheckAll(descs, whats); err != nil {
 		t.Fatal(err)
 	}
 	hash := time.Since(start)

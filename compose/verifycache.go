@@ -54,7 +54,7 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 		}
 	}
 
-	chk := newBlobChecks(s)
+	chk := store.NewChecks(s.Layout())
 	recs, _ := filepath.Glob(filepath.Join(s.Area(store.AreaCompose), "*.json"))
 	for _, p := range recs {
 		var rec cacheRecord
@@ -68,7 +68,7 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 		case rec.Key != key:
 			err = fmt.Errorf("the record is for key %s", rec.Key)
 		default:
-			err = checkRecordBlob(chk, rec.Layer, "the cached configure layer")
+			err = checkRecordBlob(s, chk, rec.Layer, "the cached configure layer")
 		}
 		if err != nil {
 			rec.Key = key
@@ -85,7 +85,7 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 			err = json.Unmarshal(data, &rec)
 		}
 		if err == nil {
-			err = checkRecordBlob(chk, rec.Layer, "a cached group layer")
+			err = checkRecordBlob(s, chk, rec.Layer, "a cached group layer")
 		}
 		if err != nil {
 			remove := func() error {
@@ -103,11 +103,11 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 }
 
 // checkRecordBlob checks that a cached layer's blob is there and intact.
-func checkRecordBlob(chk *blobChecks, d v1.Descriptor, what string) error {
-	if !chk.st.Layout().HasBlob(d.Digest, d.Size) {
+func checkRecordBlob(s *store.Store, chk *store.Checks, d v1.Descriptor, what string) error {
+	if !s.Layout().HasBlob(d.Digest, d.Size) {
 		return fmt.Errorf("%s: blob %s is missing", what, d.Digest)
 	}
-	return chk.check(d, what)
+	return chk.Check(d, what)
 }
 
 // checkUnpacked checks a cache entry of unpacked layers in the store dir:
