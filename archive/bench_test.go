@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/archive/archivetest"
 	"github.com/ulikunitz/xz"
 )
 
@@ -69,7 +70,7 @@ func BenchmarkReadPackages(b *testing.B) {
 // Client.Packages does after verification.
 func BenchmarkParseIndex(b *testing.B) {
 	data := realPackages(b)
-	sum := FileHash{Size: int64(len(data)), SHA256: sha256hex(data)}
+	sum := FileHash{Size: int64(len(data)), SHA256: archivetest.SHA256(data)}
 	for _, ext := range []string{".gz", ".xz"} {
 		var comp bytes.Buffer
 		switch ext {

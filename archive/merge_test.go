@@ -67,7 +67,7 @@ func TestLoadLenientAndStrict(t *testing.T) {
 	dead := httptest.NewServer(nil)
 	deadURL := dead.URL
 	dead.Close() // nothing listens there any more
-	third := Source{URI: deadURL + "/thirdparty", Suites: []string{"nodistro"}, Components: []string{"main"}, SignedBy: a.keyring, Origin: "third.sources:1"}
+	third := Source{URI: deadURL + "/thirdparty", Suites: []string{"nodistro"}, Components: []string{"main"}, SignedBy: a.Keyring, Origin: "third.sources:1"}
 	srcs := []Source{a.source("bookworm"), third}
 
 	snap, err := a.client().Load(ctx, srcs, false)

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deb2fs/deb2fs/archive/archivetest"
 )
 
 // The real tests talk only to the archive the host's apt sources name.
@@ -85,7 +87,7 @@ func TestRealArchive(t *testing.T) {
 	plain := rel.Files[comp+"/binary-"+arch+"/Packages"]
 	if list := aptList(t, rel.URI, "dists/"+rel.Dist+"/"+comp+"/binary-"+arch+"/Packages"); list == nil {
 		t.Log("apt has no list for this index; stanza count not compared")
-	} else if sha256hex(list) != plain.SHA256 {
+	} else if archivetest.SHA256(list) != plain.SHA256 {
 		t.Log("apt's list is of another archive state (run apt-get update); stanza count not compared")
 	} else if n := bytes.Count(list, []byte("\nPackage: ")) + 1; n != len(ix.Packages) {
 		t.Errorf("%d stanzas, apt's list has %d", len(ix.Packages), n)
@@ -194,8 +196,8 @@ func TestHostInReleaseOffline(t *testing.T) {
 		if strings.Contains(dist, "_") {
 			continue
 		}
-		a.write(a.path("dists/"+dist+"/InRelease"), data)
-		src := Source{URI: a.srv.URL, Suites: []string{dist}, Components: []string{"main"}}
+		a.WriteFile("dists/"+dist+"/InRelease", data)
+		src := Source{URI: a.URL, Suites: []string{dist}, Components: []string{"main"}}
 		rel, err := New().Release(ctx, src, dist)
 		if err != nil {
 			if strings.Contains(err.Error(), "not in keyring") {
