@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive/archivetest"
 )
 
@@ -450,7 +451,7 @@ func TestConcurrentUse(t *testing.T) {
 	errs := make(chan error, 16)
 	for i := range 4 {
 		go func() {
-			snap, err := c.Load(ctx, []Source{a.source("stable", "stable-updates")}, true)
+			snap, err := c.Load(ctx, []aptsources.Source{a.source("stable", "stable-updates")}, true)
 			if err != nil {
 				errs <- err
 				return

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive/archivetest"
 	"github.com/ulikunitz/xz"
 )
@@ -25,7 +26,7 @@ func realPackages(tb testing.TB) []byte {
 		}
 		return b
 	}
-	lists, _ := filepath.Glob("/var/lib/apt/lists/*_binary-" + NativeArch() + "_Packages*")
+	lists, _ := filepath.Glob("/var/lib/apt/lists/*_binary-" + aptsources.NativeArch() + "_Packages*")
 	var best string
 	var bestSize int64
 	for _, l := range lists {

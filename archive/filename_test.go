@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/deb2fs/deb2fs/aptsources"
 )
 
 // TestHostileFilename publishes signed indexes whose Filename leaves the
@@ -41,7 +43,7 @@ func TestHostileFilename(t *testing.T) {
 			if _, err := os.Stat(filepath.Join(a.Root, "../outside/secret.deb")); strings.HasPrefix(tc.filename, "../") && err != nil {
 				t.Fatalf("the test did not plant the file outside the root: %v", err)
 			}
-			for _, src := range []Source{a.source("stable"), a.fileSource("stable")} {
+			for _, src := range []aptsources.Source{a.source("stable"), a.fileSource("stable")} {
 				c := a.client()
 				rel, err := c.Release(ctx, src, "stable")
 				if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive/archivetest"
 )
 
@@ -33,12 +34,12 @@ func newTestArchive(t *testing.T) *testArchive {
 }
 
 // source is the apt source for the test archive.
-func (a *testArchive) source(suites ...string) Source {
-	return Source{URI: a.URL, Suites: suites, Components: []string{"main"}, Architectures: []string{"amd64"}, SignedBy: a.Keyring, Origin: "test"}
+func (a *testArchive) source(suites ...string) aptsources.Source {
+	return aptsources.Source{URI: a.URL, Suites: suites, Components: []string{"main"}, Architectures: []string{"amd64"}, SignedBy: a.Keyring, Origin: "test"}
 }
 
 // fileSource is the apt source for the test archive read as file://.
-func (a *testArchive) fileSource(suites ...string) Source {
+func (a *testArchive) fileSource(suites ...string) aptsources.Source {
 	s := a.source(suites...)
 	s.URI = "file://" + a.Root
 	return s

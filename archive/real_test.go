@@ -9,15 +9,16 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive/archivetest"
 )
 
 // The real tests talk only to the archive the host's apt sources name.
 
 // hostSources returns the host's apt sources, or skips if there are none.
-func hostSources(t *testing.T) []Source {
+func hostSources(t *testing.T) []aptsources.Source {
 	t.Helper()
-	srcs, warns, err := LoadSources("/")
+	srcs, warns, err := aptsources.LoadSources("/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +57,7 @@ func TestRealArchive(t *testing.T) {
 	srcs := hostSources(t)
 	c := New()
 	var rel *Release
-	var src Source
+	var src aptsources.Source
 	for _, s := range srcs {
 		r, err := c.Release(ctx, s, s.Suites[0])
 		if err != nil {
@@ -152,7 +153,7 @@ func TestRealMerge(t *testing.T) {
 	}
 	byName := map[string]*Package{}
 	for _, p := range merged {
-		if p.Architecture == NativeArch() || p.Architecture == "all" {
+		if p.Architecture == aptsources.NativeArch() || p.Architecture == "all" {
 			byName[p.Name] = p
 		}
 	}
@@ -180,8 +181,8 @@ func TestRealMerge(t *testing.T) {
 // against the default archive keyring, served from 127.0.0.1: the real
 // multi-signature, RSA and EdDSA, path with no network.
 func TestHostInReleaseOffline(t *testing.T) {
-	if _, err := os.Stat(DefaultKeyring); err != nil {
-		t.Skip("no ", DefaultKeyring)
+	if _, err := os.Stat(aptsources.DefaultKeyring); err != nil {
+		t.Skip("no ", aptsources.DefaultKeyring)
 	}
 	files, _ := filepath.Glob("/var/lib/apt/lists/*_InRelease")
 	if len(files) == 0 {
@@ -197,7 +198,7 @@ func TestHostInReleaseOffline(t *testing.T) {
 			continue
 		}
 		a.WriteFile("dists/"+dist+"/InRelease", data)
-		src := Source{URI: a.URL, Suites: []string{dist}, Components: []string{"main"}}
+		src := aptsources.Source{URI: a.URL, Suites: []string{dist}, Components: []string{"main"}}
 		rel, err := New().Release(ctx, src, dist)
 		if err != nil {
 			if strings.Contains(err.Error(), "not in keyring") {

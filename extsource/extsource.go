@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/mirror"
@@ -42,7 +43,7 @@ type Added struct {
 // one idx has is the same package when its .deb is the same and is
 // otherwise an error naming both. A source package that is in the store
 // already gets its layer at once.
-func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirror.Index, srcs []archive.Source) (*Added, error) {
+func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *mirror.Index, srcs []aptsources.Source) (*Added, error) {
 	a := &Added{client: client, pkgs: map[string]*archive.Package{}, at: map[string]int{}}
 	out := *idx
 	out.Packages = append([]mirror.Entry(nil), idx.Packages...)
@@ -118,7 +119,7 @@ func indexArchs(idx *mirror.Index) []string {
 		}
 	}
 	if len(archs) == 0 {
-		archs = []string{archive.NativeArch()}
+		archs = []string{aptsources.NativeArch()}
 	}
 	return archs
 }

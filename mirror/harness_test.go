@@ -12,6 +12,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/archive/archivetest"
 	"github.com/deb2fs/deb2fs/convert"
@@ -93,8 +94,8 @@ func countPrefix(reqs []string, prefix string) (n int) {
 	return n
 }
 
-func (a *testArchive) source() archive.Source {
-	return archive.Source{URI: a.URL, Suites: []string{"testing"}, Components: []string{"main"},
+func (a *testArchive) source() aptsources.Source {
+	return aptsources.Source{URI: a.URL, Suites: []string{"testing"}, Components: []string{"main"},
 		Architectures: []string{"amd64"}, SignedBy: a.Keyring, Origin: "test"}
 }
 
@@ -160,7 +161,7 @@ func (a *testArchive) options(st *store.Store, now func() time.Time, pkgs ...str
 	return Options{
 		Store:    st,
 		Client:   archive.New(archive.WithRetry(2, time.Millisecond)),
-		Sources:  []archive.Source{a.source()},
+		Sources:  []aptsources.Source{a.source()},
 		Packages: pkgs,
 		All:      len(pkgs) == 0,
 		Jobs:     2,
