@@ -7,12 +7,15 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
+	"github.com/deb2fs/deb2fs/aptsources"
+	"github.com/deb2fs/deb2fs/archive/archivetest"
 )
 
 var ctx = context.Background()
@@ -47,7 +50,7 @@ func fingerprint(e *openpgp.Entity) string {
 }
 
 func TestGoodPath(t *testing.T) {
-	key, _ := testKeys(t)
+	key, _ := archivetest.Keys(t)
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{codename: "trixie", validUntil: testNow.Add(24 * time.Hour)})
 	c := a.client()
@@ -60,7 +63,7 @@ func TestGoodPath(t *testing.T) {
 		!rel.Date.Equal(signTime) || !rel.ValidUntil.Equal(testNow.Add(24*time.Hour)) || rel.Components[0] != "main" {
 		t.Errorf("Release fields: %+v", rel)
 	}
-	if rel.Key() != a.srv.URL+" trixie" {
+	if rel.Key() != a.URL+" trixie" {
 		t.Errorf("Key() = %q", rel.Key())
 	}
 	if s := rel.Signer(); s.Fingerprint != fingerprint(key) || s.Identity == "" {
@@ -123,14 +126,14 @@ func assertOnly(t *testing.T, dir string, names ...string) {
 }
 
 func TestBadSignature(t *testing.T) {
-	key, _ := testKeys(t)
+	key, _ := archivetest.Keys(t)
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{})
 	// Change the signed text after signing.
-	in := a.read("dists/stable/InRelease")
-	a.write(a.path("dists/stable/InRelease"), []byte(strings.Replace(string(in), "Origin: Test", "Origin: Evil", 1)))
+	in := a.ReadFile("dists/stable/InRelease")
+	a.WriteFile("dists/stable/InRelease", []byte(strings.Replace(string(in), "Origin: Test", "Origin: Evil", 1)))
 	_, err := a.client().Release(ctx, a.source("stable"), "stable")
-	wantErr(t, err, true, a.srv.URL+"/dists/stable/InRelease", keyID(key), a.keyring)
+	wantErr(t, err, true, a.URL+"/dists/stable/InRelease", keyID(key), a.Keyring)
 	var se *SignatureError
 	if !errors.As(err, &se) {
 		t.Errorf("%T, want *SignatureError", err)
@@ -140,21 +143,21 @@ func TestBadSignature(t *testing.T) {
 func TestNotClearsigned(t *testing.T) {
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{unsigned: true})
-	a.write(a.path("dists/stable/InRelease"), a.read("dists/stable/Release"))
+	a.WriteFile("dists/stable/InRelease", a.ReadFile("dists/stable/Release"))
 	_, err := a.client().Release(ctx, a.source("stable"), "stable")
 	wantErr(t, err, true, "InRelease", "not a clearsigned")
 }
 
 func TestUnknownKey(t *testing.T) {
-	_, rogue := testKeys(t)
+	_, rogue := archivetest.Keys(t)
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{signers: []*openpgp.Entity{rogue}})
 	_, err := a.client().Release(ctx, a.source("stable"), "stable")
-	wantErr(t, err, true, "InRelease", keyID(rogue), "not in keyring", a.keyring)
+	wantErr(t, err, true, "InRelease", keyID(rogue), "not in keyring", a.Keyring)
 }
 
 func TestAnySignatureSuffices(t *testing.T) {
-	key, rogue := testKeys(t)
+	key, rogue := archivetest.Keys(t)
 	a := newTestArchive(t)
 	// The unknown key signs first, as the archive's newer key would.
 	a.addSuite("stable", basePkgs, suiteOpts{signers: []*openpgp.Entity{rogue, key}})
@@ -168,7 +171,7 @@ func TestAnySignatureSuffices(t *testing.T) {
 }
 
 func TestInlineAndFingerprintSignedBy(t *testing.T) {
-	key, rogue := testKeys(t)
+	key, rogue := archivetest.Keys(t)
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{})
 	var sb strings.Builder
@@ -182,7 +185,7 @@ func TestInlineAndFingerprintSignedBy(t *testing.T) {
 	}
 	// A fingerprint selects keys from the default keyring and trusted dir.
 	dir := t.TempDir()
-	c := a.client(WithDefaultKeyring(a.keyring, dir))
+	c := a.client(WithDefaultKeyring(a.Keyring, dir))
 	src.SignedBy = fingerprint(key)
 	if _, err := c.Release(ctx, src, "stable"); err != nil {
 		t.Fatalf("fingerprint: %v", err)
@@ -195,7 +198,7 @@ func TestInlineAndFingerprintSignedBy(t *testing.T) {
 }
 
 func TestDetachedRelease(t *testing.T) {
-	key, _ := testKeys(t)
+	key, _ := archivetest.Keys(t)
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{detached: true})
 	rel, err := a.client().Release(ctx, a.source("stable"), "stable")
@@ -206,8 +209,8 @@ func TestDetachedRelease(t *testing.T) {
 		t.Errorf("URL %s signer %+v", rel.URL, rel.Signer())
 	}
 	// Tampered Release under a good Release.gpg.
-	r := a.read("dists/stable/Release")
-	a.write(a.path("dists/stable/Release"), append(r, "Extra: field\n"...))
+	r := a.ReadFile("dists/stable/Release")
+	a.WriteFile("dists/stable/Release", append(r, "Extra: field\n"...))
 	_, err = a.client().Release(ctx, a.source("stable"), "stable")
 	wantErr(t, err, true, "Release.gpg", keyID(key))
 }
@@ -245,7 +248,7 @@ func TestReplayedSuite(t *testing.T) {
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{})
 	// An attacker serves stable's (validly signed) InRelease as security's.
-	a.write(a.path("dists/stable-security/InRelease"), a.read("dists/stable/InRelease"))
+	a.WriteFile("dists/stable-security/InRelease", a.ReadFile("dists/stable/InRelease"))
 	_, err := a.client().Release(ctx, a.source("stable-security"), "stable-security")
 	wantErr(t, err, true, "stable-security/InRelease", `not "stable-security"`)
 }
@@ -259,14 +262,14 @@ func TestWrongPackagesHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Same size, other bytes.
-	gz := a.read("dists/stable/main/binary-amd64/Packages.gz")
-	want := sha256hex(gz)
+	gz := a.ReadFile("dists/stable/main/binary-amd64/Packages.gz")
+	want := archivetest.SHA256(gz)
 	gz[len(gz)-1] ^= 0xff
-	a.write(a.path("dists/stable/main/binary-amd64/Packages.gz"), gz)
+	a.WriteFile("dists/stable/main/binary-amd64/Packages.gz", gz)
 	_, err = c.Packages(ctx, rel, "main", "amd64")
-	wantErr(t, err, true, a.srv.URL+"/dists/stable/main/binary-amd64/Packages.gz", "sha256 mismatch", want, sha256hex(gz))
+	wantErr(t, err, true, a.URL+"/dists/stable/main/binary-amd64/Packages.gz", "sha256 mismatch", want, archivetest.SHA256(gz))
 	// Longer than the Release says.
-	a.write(a.path("dists/stable/main/binary-amd64/Packages.gz"), append(gz, 0))
+	a.WriteFile("dists/stable/main/binary-amd64/Packages.gz", append(gz, 0))
 	_, err = c.Packages(ctx, rel, "main", "amd64")
 	wantErr(t, err, true, "Packages.gz", "more than the")
 }
@@ -274,7 +277,7 @@ func TestWrongPackagesHash(t *testing.T) {
 func TestByHashFallback(t *testing.T) {
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{})
-	os.RemoveAll(a.path("dists/stable/main/binary-amd64/by-hash"))
+	os.RemoveAll(a.Path("dists/stable/main/binary-amd64/by-hash"))
 	c := a.client()
 	rel, err := c.Release(ctx, a.source("stable"), "stable")
 	if err != nil {
@@ -287,11 +290,11 @@ func TestByHashFallback(t *testing.T) {
 	if !strings.HasSuffix(ix.URL, "/main/binary-amd64/Packages.gz") {
 		t.Errorf("URL %s", ix.URL)
 	}
-	if !a.requested("/dists/stable/main/binary-amd64/by-hash/SHA256/" + rel.Files["main/binary-amd64/Packages.gz"].SHA256) {
+	if !slices.Contains(a.Requests(), "/dists/stable/main/binary-amd64/by-hash/SHA256/"+rel.Files["main/binary-amd64/Packages.gz"].SHA256) {
 		t.Error("by-hash path was not tried first")
 	}
 	// No index at all: a not-found error naming what was tried.
-	os.RemoveAll(a.path("dists/stable/main/binary-amd64"))
+	os.RemoveAll(a.Path("dists/stable/main/binary-amd64"))
 	_, err = c.Packages(ctx, rel, "main", "amd64")
 	wantErr(t, err, false, "Packages.gz", "Packages.xz")
 	if !errors.Is(err, ErrNotFound) {
@@ -341,12 +344,12 @@ func TestWrongDebHash(t *testing.T) {
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{})
 	c, p := fetchOne(t, a, "hello")
-	deb := a.read(p.Filename)
+	deb := a.ReadFile(p.Filename)
 	deb[0] ^= 1
-	a.write(a.path(p.Filename), deb)
+	a.WriteFile(p.Filename, deb)
 	dir := t.TempDir()
 	err := c.Fetch(ctx, p, filepath.Join(dir, "hello.deb"))
-	wantErr(t, err, true, "hello 2.10-3 amd64", a.srv.URL+"/"+p.Filename, "sha256 mismatch", p.SHA256, sha256hex(deb))
+	wantErr(t, err, true, "hello 2.10-3 amd64", a.URL+"/"+p.Filename, "sha256 mismatch", p.SHA256, archivetest.SHA256(deb))
 	assertOnly(t, dir)
 }
 
@@ -358,16 +361,16 @@ func TestTruncatedDeb(t *testing.T) {
 	dest := filepath.Join(dir, "hello.deb")
 
 	// A shorter file on the server.
-	deb := a.read(p.Filename)
-	a.write(a.path(p.Filename), deb[:len(deb)-5])
+	deb := a.ReadFile(p.Filename)
+	a.WriteFile(p.Filename, deb[:len(deb)-5])
 	err := c.Fetch(ctx, p, dest)
 	wantErr(t, err, true, "hello 2.10-3 amd64", p.Filename, "size mismatch")
 	assertOnly(t, dir)
 
 	// A connection that drops mid-body: retried, then refused.
-	a.write(a.path(p.Filename), deb)
+	a.WriteFile(p.Filename, deb)
 	calls := 0
-	a.serve("/"+p.Filename, func(w http.ResponseWriter, r *http.Request) {
+	a.Serve("/"+p.Filename, func(w http.ResponseWriter, r *http.Request) {
 		calls++
 		w.Header().Set("Content-Length", "100000")
 		w.Write(deb[:10])
@@ -386,24 +389,24 @@ func TestMissing(t *testing.T) {
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{})
 	c, p := fetchOne(t, a, "hello")
-	os.Remove(a.path(p.Filename))
+	os.Remove(a.Path(p.Filename))
 	dir := t.TempDir()
 	err := c.Fetch(ctx, p, filepath.Join(dir, "hello.deb"))
-	wantErr(t, err, false, "hello 2.10-3 amd64", a.srv.URL+"/"+p.Filename, "404")
+	wantErr(t, err, false, "hello 2.10-3 amd64", a.URL+"/"+p.Filename, "404")
 	if !errors.Is(err, ErrNotFound) {
 		t.Errorf("not ErrNotFound: %v", err)
 	}
 	assertOnly(t, dir)
 	_, err = c.Release(ctx, a.source("nosuch"), "nosuch")
-	wantErr(t, err, false, a.srv.URL+"/dists/nosuch/Release", "404")
+	wantErr(t, err, false, a.URL+"/dists/nosuch/Release", "404")
 }
 
 func TestTransientRetried(t *testing.T) {
 	a := newTestArchive(t)
 	a.addSuite("stable", basePkgs, suiteOpts{})
 	calls := 0
-	fs := http.FileServer(http.Dir(a.root))
-	a.serve("/dists/stable/InRelease", func(w http.ResponseWriter, r *http.Request) {
+	fs := http.FileServer(http.Dir(a.Root))
+	a.Serve("/dists/stable/InRelease", func(w http.ResponseWriter, r *http.Request) {
 		calls++
 		if calls == 1 {
 			http.Error(w, "busy", http.StatusServiceUnavailable)
@@ -425,7 +428,7 @@ func TestStall(t *testing.T) {
 	c, p := fetchOne(t, a, "hello")
 	release := make(chan struct{})
 	defer close(release)
-	a.serve("/"+p.Filename, func(w http.ResponseWriter, r *http.Request) {
+	a.Serve("/"+p.Filename, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", strconv.FormatInt(p.Size, 10))
 		w.Write([]byte("!<arch>"))
 		w.(http.Flusher).Flush()
@@ -448,7 +451,7 @@ func TestConcurrentUse(t *testing.T) {
 	errs := make(chan error, 16)
 	for i := range 4 {
 		go func() {
-			snap, err := c.Load(ctx, []Source{a.source("stable", "stable-updates")}, true)
+			snap, err := c.Load(ctx, []aptsources.Source{a.source("stable", "stable-updates")}, true)
 			if err != nil {
 				errs <- err
 				return

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/aptsources"
+	"github.com/deb2fs/deb2fs/archive/archivetest"
 	"github.com/ulikunitz/xz"
 )
 
@@ -24,7 +26,7 @@ func realPackages(tb testing.TB) []byte {
 		}
 		return b
 	}
-	lists, _ := filepath.Glob("/var/lib/apt/lists/*_binary-" + NativeArch() + "_Packages*")
+	lists, _ := filepath.Glob("/var/lib/apt/lists/*_binary-" + aptsources.NativeArch() + "_Packages*")
 	var best string
 	var bestSize int64
 	for _, l := range lists {
@@ -69,7 +71,7 @@ func BenchmarkReadPackages(b *testing.B) {
 // Client.Packages does after verification.
 func BenchmarkParseIndex(b *testing.B) {
 	data := realPackages(b)
-	sum := FileHash{Size: int64(len(data)), SHA256: sha256hex(data)}
+	sum := FileHash{Size: int64(len(data)), SHA256: archivetest.SHA256(data)}
 	for _, ext := range []string{".gz", ".xz"} {
 		var comp bytes.Buffer
 		switch ext {

@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/deb2fs/deb2fs/aptsources"
 )
 
 // Client fetches and verifies Releases, Packages indexes and .deb files.
@@ -20,7 +22,7 @@ type Client struct {
 	compressions   []string
 
 	mu       sync.Mutex
-	keyrings map[string]*keyring // by Signed-By value
+	keyrings map[string]*aptsources.Keyring // by Signed-By value
 }
 
 // Option configures a [Client].
@@ -49,9 +51,9 @@ func WithStallTimeout(d time.Duration) Option { return func(c *Client) { c.stall
 func WithUserAgent(ua string) Option { return func(c *Client) { c.userAgent = ua } }
 
 // WithDefaultKeyring sets the keyring for sources without Signed-By
-// (default [DefaultKeyring]) and the directory of further trusted keyrings
-// that fingerprint-only Signed-By values select from (default
-// /etc/apt/trusted.gpg.d).
+// (default [aptsources.DefaultKeyring]) and the directory of further
+// trusted keyrings that fingerprint-only Signed-By values select from
+// (default [aptsources.TrustedDir]).
 func WithDefaultKeyring(path, trustedDir string) Option {
 	return func(c *Client) { c.defaultKeyring, c.trustedDir = path, trustedDir }
 }
@@ -70,10 +72,10 @@ func New(opts ...Option) *Client {
 		backoff:        500 * time.Millisecond,
 		stall:          60 * time.Second,
 		userAgent:      "deb2fs",
-		defaultKeyring: DefaultKeyring,
-		trustedDir:     "/etc/apt/trusted.gpg.d",
+		defaultKeyring: aptsources.DefaultKeyring,
+		trustedDir:     aptsources.TrustedDir,
 		compressions:   []string{".gz", ".xz", ""},
-		keyrings:       map[string]*keyring{},
+		keyrings:       map[string]*aptsources.Keyring{},
 	}
 	for _, o := range opts {
 		o(c)
@@ -94,13 +96,13 @@ func defaultHTTPClient() *http.Client {
 }
 
 // keyring returns the keyring a Signed-By value names, read once.
-func (c *Client) keyring(signedBy string) (*keyring, error) {
+func (c *Client) keyring(signedBy string) (*aptsources.Keyring, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if k, ok := c.keyrings[signedBy]; ok {
 		return k, nil
 	}
-	k, err := loadKeyring(signedBy, c.defaultKeyring, c.trustedDir)
+	k, err := aptsources.LoadKeyring(signedBy, c.defaultKeyring, c.trustedDir)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,12 @@
 // Package archive is a verified client of a Debian archive.
 //
-// It reads the host's apt sources ([LoadSources]) or a caller's overrides
-// ([Override]), fetches and verifies a suite's InRelease against the keyring
-// the source names ([Client.Release]), fetches and verifies the Packages
-// index of a component and architecture against the SHA256 that InRelease
-// lists ([Client.Packages]), merges several suites as apt does ([Merge]) and
-// downloads .deb files verified against the SHA256 and size their stanza
-// lists ([Client.Fetch]).
+// Given apt sources (package aptsources reads them from the host's apt
+// configuration), it fetches and verifies a suite's InRelease against the
+// keyring the source names ([Client.Release]), fetches and verifies the
+// Packages index of a component and architecture against the SHA256 that
+// InRelease lists ([Client.Packages]), merges several suites as apt does
+// ([Merge]) and downloads .deb files verified against the SHA256 and size
+// their stanza lists ([Client.Fetch]).
 //
 // Trust flows one way: keyring → InRelease signature → Packages hash → .deb
 // hash. Nothing is parsed before it is verified, and every error names what

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
+	"github.com/deb2fs/deb2fs/aptsources"
 )
 
 // maxReleaseSize bounds an InRelease, Release or Release.gpg download.
@@ -20,7 +21,7 @@ const maxReleaseSize = 64 << 20
 // [ErrVerification]) a Release no key of the keyring signed, one whose
 // Valid-Until has passed (unless src.NoValidUntil), and one whose Suite and
 // Codename both differ from dist (a Release replayed from another suite).
-func (c *Client) Release(ctx context.Context, src Source, dist string) (*Release, error) {
+func (c *Client) Release(ctx context.Context, src aptsources.Source, dist string) (*Release, error) {
 	kr, err := c.keyring(src.SignedBy)
 	if err != nil {
 		return nil, fmt.Errorf("%s %s: %w", src.URI, dist, err)
@@ -41,11 +42,11 @@ func (c *Client) Release(ctx context.Context, src Source, dist string) (*Release
 		}
 		sig, err := io.ReadAll(block.ArmoredSignature.Body)
 		if err != nil {
-			return nil, &SignatureError{URL: url, Keyring: kr.desc, Reasons: []string{fmt.Sprintf("unreadable signature block: %v", err)}}
+			return nil, &SignatureError{URL: url, Keyring: kr.Desc, Reasons: []string{fmt.Sprintf("unreadable signature block: %v", err)}}
 		}
 		good, reasons := verifySignatures(kr, block.Bytes, sig, now)
 		if len(good) == 0 {
-			return nil, &SignatureError{URL: url, Keyring: kr.desc, Reasons: reasons}
+			return nil, &SignatureError{URL: url, Keyring: kr.Desc, Reasons: reasons}
 		}
 		text, signers = block.Plaintext, good
 	case errors.Is(err, ErrNotFound):
@@ -57,17 +58,17 @@ func (c *Client) Release(ctx context.Context, src Source, dist string) (*Release
 		armored, err := c.fetchBytes(ctx, gpgURL, maxReleaseSize)
 		if err != nil {
 			if errors.Is(err, ErrNotFound) {
-				return nil, &SignatureError{URL: gpgURL, Keyring: kr.desc, Reasons: []string{"no InRelease and no Release.gpg: the suite is unsigned"}}
+				return nil, &SignatureError{URL: gpgURL, Keyring: kr.Desc, Reasons: []string{"no InRelease and no Release.gpg: the suite is unsigned"}}
 			}
 			return nil, err
 		}
 		sig, err := dearmor(armored)
 		if err != nil {
-			return nil, &SignatureError{URL: gpgURL, Keyring: kr.desc, Reasons: []string{err.Error()}}
+			return nil, &SignatureError{URL: gpgURL, Keyring: kr.Desc, Reasons: []string{err.Error()}}
 		}
 		good, reasons := verifySignatures(kr, text, sig, now)
 		if len(good) == 0 {
-			return nil, &SignatureError{URL: gpgURL, Keyring: kr.desc, Reasons: reasons}
+			return nil, &SignatureError{URL: gpgURL, Keyring: kr.Desc, Reasons: reasons}
 		}
 		signers = good
 	default:

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/deb2fs/deb2fs/aptsources"
 )
 
 // TestHostileFilename publishes signed indexes whose Filename leaves the
@@ -38,10 +40,10 @@ func TestHostileFilename(t *testing.T) {
 			a := newTestArchive(t)
 			pkg := testPkg{name: "hello", version: "2.10-3", arch: "amd64", path: tc.filename}
 			a.addSuite("stable", []testPkg{pkg}, suiteOpts{})
-			if _, err := os.Stat(filepath.Join(a.root, "../outside/secret.deb")); strings.HasPrefix(tc.filename, "../") && err != nil {
+			if _, err := os.Stat(filepath.Join(a.Root, "../outside/secret.deb")); strings.HasPrefix(tc.filename, "../") && err != nil {
 				t.Fatalf("the test did not plant the file outside the root: %v", err)
 			}
-			for _, src := range []Source{a.source("stable"), a.fileSource("stable")} {
+			for _, src := range []aptsources.Source{a.source("stable"), a.fileSource("stable")} {
 				c := a.client()
 				rel, err := c.Release(ctx, src, "stable")
 				if err != nil {
@@ -59,7 +61,7 @@ func TestHostileFilename(t *testing.T) {
 			}
 			// Fetch refuses it too, for a Package made by hand.
 			p := &Package{Name: "hello", Version: "2.10-3", Architecture: "amd64", Filename: tc.filename,
-				Size: 1, SHA256: strings.Repeat("0", 64), Release: &Release{URI: "file://" + a.root}}
+				Size: 1, SHA256: strings.Repeat("0", 64), Release: &Release{URI: "file://" + a.Root}}
 			if err := a.client().Fetch(ctx, p, filepath.Join(t.TempDir(), "x.deb")); err == nil || !strings.Contains(err.Error(), "Filename") {
 				t.Errorf("Fetch of Filename %q: %v", tc.filename, err)
 			}

@@ -4,6 +4,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/deb2fs/deb2fs/aptsources"
 )
 
 func TestMergeSuites(t *testing.T) {
@@ -22,7 +24,7 @@ func TestMergeSuites(t *testing.T) {
 		{name: "newpkg", version: "1.0~rc1", arch: "amd64"},
 	}, suiteOpts{})
 	src := a.source("bookworm", "bookworm-updates")
-	snap, err := a.client().Load(ctx, []Source{src}, true)
+	snap, err := a.client().Load(ctx, []aptsources.Source{src}, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,8 +69,8 @@ func TestLoadLenientAndStrict(t *testing.T) {
 	dead := httptest.NewServer(nil)
 	deadURL := dead.URL
 	dead.Close() // nothing listens there any more
-	third := Source{URI: deadURL + "/thirdparty", Suites: []string{"nodistro"}, Components: []string{"main"}, SignedBy: a.keyring, Origin: "third.sources:1"}
-	srcs := []Source{a.source("bookworm"), third}
+	third := aptsources.Source{URI: deadURL + "/thirdparty", Suites: []string{"nodistro"}, Components: []string{"main"}, SignedBy: a.Keyring, Origin: "third.sources:1"}
+	srcs := []aptsources.Source{a.source("bookworm"), third}
 
 	snap, err := a.client().Load(ctx, srcs, false)
 	if err != nil {
@@ -84,18 +86,18 @@ func TestLoadLenientAndStrict(t *testing.T) {
 
 	// A verification failure sinks the load even when lenient.
 	a.addSuite("bookworm-security", basePkgs, suiteOpts{validUntil: testNow.Add(-1)})
-	_, err = a.client().Load(ctx, []Source{a.source("bookworm", "bookworm-security")}, false)
+	_, err = a.client().Load(ctx, []aptsources.Source{a.source("bookworm", "bookworm-security")}, false)
 	wantErr(t, err, true, "bookworm-security", "expired")
 
 	// Nothing loadable at all.
-	_, err = a.client().Load(ctx, []Source{third}, false)
+	_, err = a.client().Load(ctx, []aptsources.Source{third}, false)
 	wantErr(t, err, false, "every apt source failed", deadURL)
 }
 
 func TestGroupDists(t *testing.T) {
-	s1 := Source{URI: "http://a/d", Suites: []string{"s", "s-updates"}, Components: []string{"main"}, Architectures: []string{"amd64"}}
-	s2 := Source{URI: "http://a/d", Suites: []string{"s"}, Components: []string{"contrib"}, Architectures: []string{"arm64"}}
-	d, err := groupDists([]Source{s1, s2})
+	s1 := aptsources.Source{URI: "http://a/d", Suites: []string{"s", "s-updates"}, Components: []string{"main"}, Architectures: []string{"amd64"}}
+	s2 := aptsources.Source{URI: "http://a/d", Suites: []string{"s"}, Components: []string{"contrib"}, Architectures: []string{"arm64"}}
+	d, err := groupDists([]aptsources.Source{s1, s2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +105,7 @@ func TestGroupDists(t *testing.T) {
 		t.Errorf("%+v", d)
 	}
 	s2.SignedBy = "/other.gpg"
-	if _, err := groupDists([]Source{s1, s2}); err == nil {
+	if _, err := groupDists([]aptsources.Source{s1, s2}); err == nil {
 		t.Error("conflicting Signed-By accepted")
 	}
 }

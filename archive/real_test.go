@@ -8,14 +8,17 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/deb2fs/deb2fs/aptsources"
+	"github.com/deb2fs/deb2fs/archive/archivetest"
 )
 
 // The real tests talk only to the archive the host's apt sources name.
 
 // hostSources returns the host's apt sources, or skips if there are none.
-func hostSources(t *testing.T) []Source {
+func hostSources(t *testing.T) []aptsources.Source {
 	t.Helper()
-	srcs, warns, err := LoadSources("/")
+	srcs, warns, err := aptsources.LoadSources("/")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +57,7 @@ func TestRealArchive(t *testing.T) {
 	srcs := hostSources(t)
 	c := New()
 	var rel *Release
-	var src Source
+	var src aptsources.Source
 	for _, s := range srcs {
 		r, err := c.Release(ctx, s, s.Suites[0])
 		if err != nil {
@@ -85,7 +88,7 @@ func TestRealArchive(t *testing.T) {
 	plain := rel.Files[comp+"/binary-"+arch+"/Packages"]
 	if list := aptList(t, rel.URI, "dists/"+rel.Dist+"/"+comp+"/binary-"+arch+"/Packages"); list == nil {
 		t.Log("apt has no list for this index; stanza count not compared")
-	} else if sha256hex(list) != plain.SHA256 {
+	} else if archivetest.SHA256(list) != plain.SHA256 {
 		t.Log("apt's list is of another archive state (run apt-get update); stanza count not compared")
 	} else if n := bytes.Count(list, []byte("\nPackage: ")) + 1; n != len(ix.Packages) {
 		t.Errorf("%d stanzas, apt's list has %d", len(ix.Packages), n)
@@ -150,7 +153,7 @@ func TestRealMerge(t *testing.T) {
 	}
 	byName := map[string]*Package{}
 	for _, p := range merged {
-		if p.Architecture == NativeArch() || p.Architecture == "all" {
+		if p.Architecture == aptsources.NativeArch() || p.Architecture == "all" {
 			byName[p.Name] = p
 		}
 	}
@@ -178,8 +181,8 @@ func TestRealMerge(t *testing.T) {
 // against the default archive keyring, served from 127.0.0.1: the real
 // multi-signature, RSA and EdDSA, path with no network.
 func TestHostInReleaseOffline(t *testing.T) {
-	if _, err := os.Stat(DefaultKeyring); err != nil {
-		t.Skip("no ", DefaultKeyring)
+	if _, err := os.Stat(aptsources.DefaultKeyring); err != nil {
+		t.Skip("no ", aptsources.DefaultKeyring)
 	}
 	files, _ := filepath.Glob("/var/lib/apt/lists/*_InRelease")
 	if len(files) == 0 {
@@ -194,8 +197,8 @@ func TestHostInReleaseOffline(t *testing.T) {
 		if strings.Contains(dist, "_") {
 			continue
 		}
-		a.write(a.path("dists/"+dist+"/InRelease"), data)
-		src := Source{URI: a.srv.URL, Suites: []string{dist}, Components: []string{"main"}}
+		a.WriteFile("dists/"+dist+"/InRelease", data)
+		src := aptsources.Source{URI: a.URL, Suites: []string{dist}, Components: []string{"main"}}
 		rel, err := New().Release(ctx, src, dist)
 		if err != nil {
 			if strings.Contains(err.Error(), "not in keyring") {

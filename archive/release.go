@@ -165,3 +165,13 @@ func ParseRelease(data []byte) (*Release, error) {
 		}
 	}
 }
+
+// yes reports whether v is one of apt's true values (as aptsources reads
+// them in sources).
+func yes(v string) bool {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "yes", "true", "with", "on", "enable":
+		return true
+	}
+	return false
+}

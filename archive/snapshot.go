@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -25,7 +26,7 @@ func (s *Snapshot) Merge() ([]*Package, error) { return Merge(s.Indexes...) }
 
 // SourceError is a failure to load one suite of one source.
 type SourceError struct {
-	Source Source
+	Source aptsources.Source
 	Dist   string
 	Err    error
 }
@@ -48,7 +49,7 @@ func (e *SourceError) Unwrap() error { return e.Err }
 // error, timeout) fails the load when strict; otherwise that suite is left
 // out and reported in Snapshot.Skipped, as apt update goes on past an
 // unreachable third-party source. If every suite fails, Load fails.
-func (c *Client) Load(ctx context.Context, srcs []Source, strict bool) (*Snapshot, error) {
+func (c *Client) Load(ctx context.Context, srcs []aptsources.Source, strict bool) (*Snapshot, error) {
 	dists, err := groupDists(srcs)
 	if err != nil {
 		return nil, err
@@ -132,14 +133,14 @@ func hasAny(rel *Release, path string) bool {
 
 // dist is one suite of one source: the unit that has one Release.
 type dist struct {
-	src  Source
+	src  aptsources.Source
 	dist string
 }
 
 // groupDists lists each (URI, suite) once, in source order, with the union
 // of its components and architectures. Two sources naming the same suite
 // with different keyrings are an error, as in apt.
-func groupDists(srcs []Source) ([]dist, error) {
+func groupDists(srcs []aptsources.Source) ([]dist, error) {
 	var out []dist
 	at := map[string]int{}
 	for _, s := range srcs {

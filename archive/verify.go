@@ -12,6 +12,7 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp"
 	pgperrors "github.com/ProtonMail/go-crypto/openpgp/errors"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
+	"github.com/deb2fs/deb2fs/aptsources"
 )
 
 // verifySignatures checks every signature packet in sigs (binary, not
@@ -19,7 +20,7 @@ import (
 // verified. The Release is accepted if any does: the Debian archive signs
 // with several keys (RSA and EdDSA), of which a keyring may hold only some.
 // reasons says, per signature, why it did not count.
-func verifySignatures(kr *keyring, signed, sigs []byte, now time.Time) (good []Signer, reasons []string) {
+func verifySignatures(kr *aptsources.Keyring, signed, sigs []byte, now time.Time) (good []Signer, reasons []string) {
 	cfg := &packet.Config{Time: func() time.Time { return now }}
 	pr := packet.NewReader(bytes.NewReader(sigs))
 	seen := map[uint64]bool{}
@@ -52,13 +53,13 @@ func verifySignatures(kr *keyring, signed, sigs []byte, now time.Time) (good []S
 		}
 		seen[id] = true
 		kid := fmt.Sprintf("%016X", id)
-		if len(kr.keys.KeysByIdUsage(id, packet.KeyFlagSign)) == 0 {
+		if len(kr.Keys.KeysByIdUsage(id, packet.KeyFlagSign)) == 0 {
 			reasons = append(reasons, fmt.Sprintf("signature by key %s: key not in keyring", kid))
 			continue
 		}
 		// go-crypto verifies the first signature whose issuer the keyring
 		// holds; a keyring reduced to this issuer makes it verify this one.
-		_, ent, err := openpgp.VerifyDetachedSignature(onlyIssuer{kr.keys, id}, bytes.NewReader(signed), bytes.NewReader(sigs), cfg)
+		_, ent, err := openpgp.VerifyDetachedSignature(onlyIssuer{kr.Keys, id}, bytes.NewReader(signed), bytes.NewReader(sigs), cfg)
 		if err != nil {
 			reasons = append(reasons, fmt.Sprintf("signature by key %s: %v", kid, err))
 			continue

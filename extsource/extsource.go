@@ -17,6 +17,7 @@ import (
 	"path/filepath"
 	"slices"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/index"
@@ -43,7 +44,7 @@ type Added struct {
 // one idx has is the same package when its .deb is the same and is
 // otherwise an error naming both. A source package that is in the store
 // already gets its layer at once.
-func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *index.Index, srcs []archive.Source) (*Added, error) {
+func Add(ctx context.Context, client *archive.Client, st *store.Store, idx *index.Index, srcs []aptsources.Source) (*Added, error) {
 	a := &Added{client: client, pkgs: map[string]*archive.Package{}, at: map[string]int{}}
 	out := *idx
 	out.Packages = append([]index.Entry(nil), idx.Packages...)
@@ -119,7 +120,7 @@ func indexArchs(idx *index.Index) []string {
 		}
 	}
 	if len(archs) == 0 {
-		archs = []string{archive.NativeArch()}
+		archs = []string{aptsources.NativeArch()}
 	}
 	return archs
 }

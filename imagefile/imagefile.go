@@ -31,6 +31,7 @@ import (
 	"golang.org/x/text/language"
 	"golang.org/x/text/message"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/compose"
 	"github.com/deb2fs/deb2fs/extsource"
@@ -60,7 +61,7 @@ type Definition struct {
 	Debs []string
 	// Sources are extra apt sources, each signed by the keyring of the
 	// build context it names (SignedBy, an absolute path).
-	Sources  []archive.Source
+	Sources  []aptsources.Source
 	Accounts compose.Accounts
 	// Files are the files layer's entries, the context's directories
 	// expanded into their files.
@@ -424,7 +425,7 @@ func (p *parser) definition(r *raw, contextDir string) (*Definition, error) {
 		if fi, err := os.Stat(kr); err != nil || !fi.Mode().IsRegular() {
 			return nil, p.errAt(key+".keyring", "%s: not a regular file", src.Keyring)
 		}
-		d.Sources = append(d.Sources, archive.Source{
+		d.Sources = append(d.Sources, aptsources.Source{
 			URI: strings.TrimRight(src.URI, "/"), Suites: src.Suites, Components: src.Components,
 			SignedBy: kr, Origin: fmt.Sprintf("%s %s", p.file, key),
 		})

@@ -19,6 +19,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
@@ -29,13 +30,13 @@ import (
 // converting 63k .debs is not a test), as an --all run would publish.
 func fullIndex(t testing.TB) *index.Index {
 	t.Helper()
-	srcs, _, err := archive.LoadSources("/")
+	srcs, _, err := aptsources.LoadSources("/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var deb []archive.Source
+	var deb []aptsources.Source
 	for _, s := range srcs {
-		if s.SignedBy == "" || s.SignedBy == archive.DefaultKeyring {
+		if s.SignedBy == "" || s.SignedBy == aptsources.DefaultKeyring {
 			deb = append(deb, s)
 		}
 	}

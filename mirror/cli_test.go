@@ -60,7 +60,7 @@ func TestMirrorCLI(t *testing.T) {
 	// A tampered .deb: exit 1, nothing published, the error names it.
 	updated := withVersion(basePkgs, "hello", "2.11-1")
 	a.publish(updated, suiteOpts{})
-	deb := filepath.Join(a.root, "pool/main/h/hello/hello_2.11-1_amd64.deb")
+	deb := filepath.Join(a.Root, "pool/main/h/hello/hello_2.11-1_amd64.deb")
 	good, _ := os.ReadFile(deb)
 	bad := bytes.Clone(good)
 	bad[len(bad)-5] ^= 1

@@ -46,8 +46,8 @@ func deb2fsBinary(t *testing.T) string {
 
 // mirrorCmd is `deb2fs mirror` of hello's closure from a into dir.
 func (a *testArchive) mirrorCmd(t *testing.T, dir, crashPoint string) *exec.Cmd {
-	cmd := exec.Command(deb2fsBinary(t), "mirror", "--store", dir, "--archive", a.srv.URL, "--suite", "testing",
-		"--component", "main", "--arch", "amd64", "--keyring", a.keyring, "--packages", "hello", "-j", "2", "--json")
+	cmd := exec.Command(deb2fsBinary(t), "mirror", "--store", dir, "--archive", a.URL, "--suite", "testing",
+		"--component", "main", "--arch", "amd64", "--keyring", a.Keyring, "--packages", "hello", "-j", "2", "--json")
 	cmd.Env = append(os.Environ(), "DEB2FS_MIRROR_CRASH_AT="+crashPoint)
 	return cmd
 }
@@ -117,8 +117,8 @@ func TestMirrorCrash(t *testing.T) {
 			if tc.outside {
 				sending := make(chan struct{})
 				var once sync.Once
-				body, _ := os.ReadFile(filepath.Join(a.root, newDeb))
-				a.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+				body, _ := os.ReadFile(filepath.Join(a.Root, newDeb))
+				a.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 					if r.URL.Path != newDeb {
 						return false
 					}
@@ -140,7 +140,7 @@ func TestMirrorCrash(t *testing.T) {
 				}
 				cmd.Process.Kill() // SIGKILL
 				err := cmd.Wait()
-				a.setHook(nil)
+				a.SetHook(nil)
 				if !killed(err) {
 					t.Fatalf("run ended with %v, want SIGKILL", err)
 				}

@@ -2,14 +2,8 @@ package mirror
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -17,10 +11,10 @@ import (
 	"time"
 
 	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/clearsign"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/archive/archivetest"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/store"
@@ -28,30 +22,9 @@ import (
 
 // The hermetic tests build a small signed archive of real (tiny) .debs in a
 // temporary directory, signed by their own OpenPGP key, and serve it on
-// 127.0.0.1.
+// 127.0.0.1, with archivetest.
 
 var ctx = context.Background()
-
-var (
-	keysOnce       sync.Once
-	trusted, rogue *openpgp.Entity
-	keysErr        error
-)
-
-func testKeys(t testing.TB) (*openpgp.Entity, *openpgp.Entity) {
-	t.Helper()
-	keysOnce.Do(func() {
-		cfg := &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA, Time: func() time.Time { return time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC) }}
-		if trusted, keysErr = openpgp.NewEntity("deb2fs mirror test archive", "", "archive@example.invalid", cfg); keysErr != nil {
-			return
-		}
-		rogue, keysErr = openpgp.NewEntity("rogue", "", "rogue@example.invalid", cfg)
-	})
-	if keysErr != nil {
-		t.Fatal(keysErr)
-	}
-	return trusted, rogue
-}
 
 // tpkg is a package of the test archive; its .deb is built by fixtures.
 type tpkg struct {
@@ -101,66 +74,15 @@ var basePkgs = []tpkg{
 	{"unrelated", "1.0", "amd64", nil},
 }
 
-// testArchive is an archive directory served over HTTP.
+// testArchive is an archivetest archive publishing the suite "testing".
 type testArchive struct {
-	t       testing.TB
-	root    string
-	keyring string
-	srv     *httptest.Server
-
-	mu       sync.Mutex
-	requests []string
-	hook     func(w http.ResponseWriter, r *http.Request) bool // true: handled
+	*archivetest.Archive
+	t testing.TB
 }
 
 func newTestArchive(t testing.TB) *testArchive {
 	t.Helper()
-	key, _ := testKeys(t)
-	dir := t.TempDir()
-	a := &testArchive{t: t, root: filepath.Join(dir, "archive"), keyring: filepath.Join(dir, "test-keyring.gpg")}
-	var kr bytes.Buffer
-	if err := key.Serialize(&kr); err != nil {
-		t.Fatal(err)
-	}
-	a.write(a.keyring, kr.Bytes())
-	fs := http.FileServer(http.Dir(a.root))
-	a.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		a.mu.Lock()
-		a.requests = append(a.requests, r.URL.Path)
-		h := a.hook
-		a.mu.Unlock()
-		if h != nil && h(w, r) {
-			return
-		}
-		fs.ServeHTTP(w, r)
-	}))
-	t.Cleanup(a.srv.Close)
-	return a
-}
-
-func (a *testArchive) write(path string, data []byte) {
-	a.t.Helper()
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		a.t.Fatal(err)
-	}
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		a.t.Fatal(err)
-	}
-}
-
-func (a *testArchive) setHook(h func(w http.ResponseWriter, r *http.Request) bool) {
-	a.mu.Lock()
-	a.hook = h
-	a.mu.Unlock()
-}
-
-// debRequests returns the pool paths requested since the last call.
-func (a *testArchive) takeRequests() []string {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	r := a.requests
-	a.requests = nil
-	return r
+	return &testArchive{archivetest.New(t), t}
 }
 
 func countPrefix(reqs []string, prefix string) (n int) {
@@ -172,9 +94,9 @@ func countPrefix(reqs []string, prefix string) (n int) {
 	return n
 }
 
-func (a *testArchive) source() archive.Source {
-	return archive.Source{URI: a.srv.URL, Suites: []string{"testing"}, Components: []string{"main"},
-		Architectures: []string{"amd64"}, SignedBy: a.keyring, Origin: "test"}
+func (a *testArchive) source() aptsources.Source {
+	return aptsources.Source{URI: a.URL, Suites: []string{"testing"}, Components: []string{"main"},
+		Architectures: []string{"amd64"}, SignedBy: a.Keyring, Origin: "test"}
 }
 
 // suiteOpts varies how the suite is signed.
@@ -185,18 +107,14 @@ type suiteOpts struct {
 }
 
 // publish writes the suite "testing" (codename "trixie") with pkgs: their
-// .debs, main/binary-amd64/Packages{,.gz} and a clearsigned InRelease.
+// .debs, main/binary-ARCH/Packages{,.gz} (no by-hash) and an InRelease
+// clearsigned an hour ago.
 func (a *testArchive) publish(pkgs []tpkg, o suiteOpts) {
 	a.t.Helper()
-	if o.signer == nil {
-		o.signer, _ = testKeys(a.t)
-	}
 	if o.archs == nil {
 		o.archs = []string{"amd64"}
 	}
-	dist := filepath.Join(a.root, "dists", "testing")
-	files := map[string][]byte{}
-	var names []string
+	var indexes []archivetest.Index
 	for _, arch := range o.archs {
 		var idx bytes.Buffer
 		for _, p := range pkgs {
@@ -204,18 +122,12 @@ func (a *testArchive) publish(pkgs []tpkg, o suiteOpts) {
 				continue
 			}
 			deb := p.deb()
-			a.write(filepath.Join(a.root, p.filename()), deb)
+			a.WriteFile(p.filename(), deb)
 			ctl := fixtures.Control(p.name, append([]string{"Version: " + p.version, "Architecture: " + p.arch}, p.fields...)...)
 			idx.WriteString(ctl)
-			fmt.Fprintf(&idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", p.filename(), len(deb), sha256hex(deb))
+			fmt.Fprintf(&idx, "Filename: %s\nSize: %d\nSHA256: %s\n\n", p.filename(), len(deb), archivetest.SHA256(deb))
 		}
-		var gz bytes.Buffer
-		gw := gzip.NewWriter(&gz)
-		gw.Write(idx.Bytes())
-		gw.Close()
-		dir := "main/binary-" + arch + "/"
-		files[dir+"Packages"], files[dir+"Packages.gz"] = idx.Bytes(), gz.Bytes()
-		names = append(names, dir+"Packages", dir+"Packages.gz")
+		indexes = append(indexes, archivetest.Index{Path: "main/binary-" + arch + "/Packages", Data: idx.Bytes(), Gzip: true})
 	}
 	var rel bytes.Buffer
 	signTime := time.Now().Add(-time.Hour).UTC().Truncate(time.Second)
@@ -223,26 +135,12 @@ func (a *testArchive) publish(pkgs []tpkg, o suiteOpts) {
 	if !o.validUntil.IsZero() {
 		fmt.Fprintf(&rel, "Valid-Until: %s\n", o.validUntil.UTC().Format(time.RFC1123))
 	}
-	fmt.Fprintf(&rel, "No-Support-for-Architecture-all: Packages\nArchitectures: all %s\nComponents: main\nSHA256:\n", strings.Join(o.archs, " "))
-	for _, name := range names {
-		a.write(filepath.Join(dist, name), files[name])
-		fmt.Fprintf(&rel, " %s %8d %s\n", sha256hex(files[name]), len(files[name]), name)
+	fmt.Fprintf(&rel, "No-Support-for-Architecture-all: Packages\nArchitectures: all %s\nComponents: main\n", strings.Join(o.archs, " "))
+	s := archivetest.Suite{Name: "testing", Header: rel.String(), Indexes: indexes, Time: signTime}
+	if o.signer != nil {
+		s.Signers = []*openpgp.Entity{o.signer}
 	}
-	var out bytes.Buffer
-	w, err := clearsign.Encode(&out, o.signer.PrivateKey, &packet.Config{Time: func() time.Time { return signTime }})
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	w.Write(rel.Bytes())
-	if err := w.Close(); err != nil {
-		a.t.Fatal(err)
-	}
-	a.write(filepath.Join(dist, "InRelease"), out.Bytes())
-}
-
-func sha256hex(b []byte) string {
-	s := sha256.Sum256(b)
-	return hex.EncodeToString(s[:])
+	a.Publish(s)
 }
 
 // clock returns a clock that advances a minute per call, so every run's
@@ -263,7 +161,7 @@ func (a *testArchive) options(st *store.Store, now func() time.Time, pkgs ...str
 	return Options{
 		Store:    st,
 		Client:   archive.New(archive.WithRetry(2, time.Millisecond)),
-		Sources:  []archive.Source{a.source()},
+		Sources:  []aptsources.Source{a.source()},
 		Packages: pkgs,
 		All:      len(pkgs) == 0,
 		Jobs:     2,

@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
 	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/archive/archivetest"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
@@ -89,7 +90,7 @@ func TestMirrorClosure(t *testing.T) {
 		sum.BytesDownloaded != debBytes || sum.BytesStored == 0 {
 		t.Errorf("summary %+v, want 4 new packages, %d bytes downloaded", sum, debBytes)
 	}
-	if n := countPrefix(a.takeRequests(), "/pool/"); n != 4 {
+	if n := countPrefix(a.TakeRequests(), "/pool/"); n != 4 {
 		t.Errorf("%d .deb downloads, want 4", n)
 	}
 	ix := mustLoad(t, st, index.LatestRef)
@@ -97,9 +98,9 @@ func TestMirrorClosure(t *testing.T) {
 	if got := names(ix); !reflect.DeepEqual(got, want) {
 		t.Fatalf("index lists %v, want %v", got, want)
 	}
-	key, _ := testKeys(t)
+	key, _ := archivetest.Keys(t)
 	if len(ix.Origins) != 1 || ix.Origins[0].Codename != "trixie" || ix.Origins[0].Suite != "testing" ||
-		ix.Origins[0].Archive != a.srv.URL || ix.Origins[0].Signer != strings.ToUpper(hex.EncodeToString(key.PrimaryKey.Fingerprint[:])) {
+		ix.Origins[0].Archive != a.URL || ix.Origins[0].Signer != strings.ToUpper(hex.EncodeToString(key.PrimaryKey.Fingerprint[:])) {
 		t.Errorf("origins %+v", ix.Origins)
 	}
 	for _, p := range basePkgs[:4] {
@@ -107,7 +108,7 @@ func TestMirrorClosure(t *testing.T) {
 		if e.Layer.Digest.String() != p.layerDigest(t) {
 			t.Errorf("%s: layer %s, convert gives %s", p.name, e.Layer.Digest, p.layerDigest(t))
 		}
-		if e.DebSHA256 != sha256hex(p.deb()) || e.Filename != p.filename() || e.Architecture != p.arch {
+		if e.DebSHA256 != archivetest.SHA256(p.deb()) || e.Filename != p.filename() || e.Architecture != p.arch {
 			t.Errorf("%s: entry %+v", p.name, e)
 		}
 		for _, h := range []string{e.Layer.Digest.String(), e.Layer.Manifest.String()} {
@@ -158,10 +159,10 @@ func TestMirrorRerun(t *testing.T) {
 	now := clock()
 	mustRun(t, a.options(st, now, "hello"))
 	before, _ := os.ReadFile(filepath.Join(st.Dir(), "index.json"))
-	a.takeRequests()
+	a.TakeRequests()
 
 	sum := mustRun(t, a.options(st, now, "hello"))
-	reqs := a.takeRequests()
+	reqs := a.TakeRequests()
 	if !sum.UpToDate || sum.Published || sum.New != 0 || sum.Unchanged != 4 || sum.BytesDownloaded != 0 || sum.Index == "" || sum.Ref != index.LatestRef {
 		t.Errorf("rerun summary %+v", sum)
 	}
@@ -176,7 +177,7 @@ func TestMirrorRerun(t *testing.T) {
 	o := a.options(st, now, "hello")
 	o.Force = true
 	sum = mustRun(t, o)
-	if sum.UpToDate || !sum.Published || sum.New != 0 || sum.Unchanged != 4 || countPrefix(a.takeRequests(), "/pool/") != 0 {
+	if sum.UpToDate || !sum.Published || sum.New != 0 || sum.Unchanged != 4 || countPrefix(a.TakeRequests(), "/pool/") != 0 {
 		t.Errorf("forced rerun summary %+v", sum)
 	}
 
@@ -185,7 +186,7 @@ func TestMirrorRerun(t *testing.T) {
 	if sum.UpToDate || sum.New != 1 || sum.Unchanged != 4 {
 		t.Errorf("--all after hello: %+v", sum)
 	}
-	if got := countPrefix(a.takeRequests(), "/pool/"); got != 1 {
+	if got := countPrefix(a.TakeRequests(), "/pool/"); got != 1 {
 		t.Errorf("--all fetched %d .debs, want 1 (unrelated)", got)
 	}
 }
@@ -199,11 +200,11 @@ func TestMirrorUpdate(t *testing.T) {
 	st := openStore(t)
 	now := clock()
 	first := mustRun(t, a.options(st, now, "hello"))
-	a.takeRequests()
+	a.TakeRequests()
 
 	a.publish(withVersion(basePkgs, "hello", "2.11-1"), suiteOpts{})
 	sum := mustRun(t, a.options(st, now, "hello"))
-	reqs := a.takeRequests()
+	reqs := a.TakeRequests()
 	if sum.New != 1 || sum.Unchanged != 3 || !sum.Published {
 		t.Errorf("summary %+v", sum)
 	}
@@ -297,7 +298,7 @@ func TestMirrorArchiveOrder(t *testing.T) {
 // TestMirrorTampering: each kind of tampering is refused with an error
 // naming what failed, and the published index is untouched.
 func TestMirrorTampering(t *testing.T) {
-	_, rogueKey := testKeys(t)
+	_, rogueKey := archivetest.Keys(t)
 	updated := withVersion(basePkgs, "hello", "2.11-1")
 	newDeb := "pool/main/h/hello/hello_2.11-1_amd64.deb"
 	for _, tc := range []struct {
@@ -315,7 +316,7 @@ func TestMirrorTampering(t *testing.T) {
 			tamper: func(a *testArchive) {
 				a.publish(updated, suiteOpts{})
 				for _, f := range []string{"Packages", "Packages.gz"} {
-					p := filepath.Join(a.root, "dists/testing/main/binary-amd64", f)
+					p := filepath.Join(a.Root, "dists/testing/main/binary-amd64", f)
 					b, _ := os.ReadFile(p)
 					b[len(b)/2] ^= 1
 					os.WriteFile(p, b, 0o644)
@@ -324,7 +325,7 @@ func TestMirrorTampering(t *testing.T) {
 		{name: "wrong deb hash", verification: true, parts: []string{"hello 2.11-1 amd64", "sha256"},
 			tamper: func(a *testArchive) {
 				a.publish(updated, suiteOpts{})
-				p := filepath.Join(a.root, newDeb)
+				p := filepath.Join(a.Root, newDeb)
 				b, _ := os.ReadFile(p)
 				b[len(b)-10] ^= 1
 				os.WriteFile(p, b, 0o644)
@@ -332,15 +333,15 @@ func TestMirrorTampering(t *testing.T) {
 		{name: "truncated deb", verification: true, parts: []string{"hello 2.11-1 amd64", "size"},
 			tamper: func(a *testArchive) {
 				a.publish(updated, suiteOpts{})
-				p := filepath.Join(a.root, newDeb)
+				p := filepath.Join(a.Root, newDeb)
 				b, _ := os.ReadFile(p)
 				os.WriteFile(p, b[:len(b)/2], 0o644)
 			}},
 		{name: "truncated transfer", partial: true, parts: []string{"hello 2.11-1 amd64", "truncated"},
 			tamper: func(a *testArchive) {
 				a.publish(updated, suiteOpts{})
-				b, _ := os.ReadFile(filepath.Join(a.root, newDeb))
-				a.setHook(func(w http.ResponseWriter, r *http.Request) bool {
+				b, _ := os.ReadFile(filepath.Join(a.Root, newDeb))
+				a.SetHook(func(w http.ResponseWriter, r *http.Request) bool {
 					if r.URL.Path != "/"+newDeb {
 						return false
 					}
@@ -352,7 +353,7 @@ func TestMirrorTampering(t *testing.T) {
 		{name: "missing package", partial: true, parts: []string{"hello 2.11-1 amd64", "404"},
 			tamper: func(a *testArchive) {
 				a.publish(updated, suiteOpts{})
-				os.Remove(filepath.Join(a.root, newDeb))
+				os.Remove(filepath.Join(a.Root, newDeb))
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -493,7 +494,7 @@ func TestMirrorArchAll(t *testing.T) {
 	if sum.New != 7 || sum.Packages != 7 {
 		t.Errorf("summary %+v, want 7 packages (3 per architecture and hello-data once)", sum)
 	}
-	if n := countPrefix(a.takeRequests(), "/pool/main/h/hello-data/"); n != 1 {
+	if n := countPrefix(a.TakeRequests(), "/pool/main/h/hello-data/"); n != 1 {
 		t.Errorf("hello-data fetched %d times", n)
 	}
 	ix := mustLoad(t, st, index.LatestRef)
@@ -536,14 +537,14 @@ func TestMirrorReusesDownloads(t *testing.T) {
 	dir := filepath.Join(st.Dir(), "deb2fs", "downloads")
 	os.MkdirAll(dir, 0o755)
 	hello, libc := basePkgs[1].deb(), basePkgs[3].deb()
-	os.WriteFile(filepath.Join(dir, sha256hex(hello)+".deb"), hello, 0o644)
+	os.WriteFile(filepath.Join(dir, archivetest.SHA256(hello)+".deb"), hello, 0o644)
 	bad := bytes.Clone(libc)
 	bad[len(bad)-3] ^= 1
-	os.WriteFile(filepath.Join(dir, sha256hex(libc)+".deb"), bad, 0o644)
+	os.WriteFile(filepath.Join(dir, archivetest.SHA256(libc)+".deb"), bad, 0o644)
 	os.WriteFile(filepath.Join(dir, ".x.deb.123.part"), []byte("partial"), 0o644)
 
 	sum := mustRun(t, a.options(st, clock(), "hello"))
-	reqs := a.takeRequests()
+	reqs := a.TakeRequests()
 	if sum.New != 4 || sum.BytesDownloaded != int64(len(basePkgs[0].deb())+len(basePkgs[2].deb())+len(libc)) {
 		t.Errorf("summary %+v", sum)
 	}

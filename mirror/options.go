@@ -3,6 +3,7 @@ package mirror
 import (
 	"time"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/store"
@@ -19,12 +20,12 @@ type Options struct {
 	// Client is the archive client; nil means archive.New().
 	Client *archive.Client
 	// Sources are the apt sources to read. Nil means the host's
-	// (archive.LoadSources(AptRoot)) with Override applied.
-	Sources []archive.Source
+	// (aptsources.LoadSources(AptRoot)) with Override applied.
+	Sources []aptsources.Source
 	// AptRoot is the root under which etc/apt is read; "" is "/".
 	AptRoot string
 	// Override is --archive/--suite/--component/--arch/--keyring.
-	Override archive.Override
+	Override aptsources.Override
 	// Strict fails the run when a source cannot be fetched; otherwise that
 	// suite is left out with a warning, as apt update does. Verification
 	// failures always fail the run.

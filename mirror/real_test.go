@@ -12,7 +12,7 @@ import (
 
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
@@ -22,15 +22,15 @@ import (
 // only to the sources verified by the default archive keyring (third-party
 // sources on the host are left out).
 
-func debianSources(t *testing.T) []archive.Source {
+func debianSources(t *testing.T) []aptsources.Source {
 	t.Helper()
-	srcs, _, err := archive.LoadSources("/")
+	srcs, _, err := aptsources.LoadSources("/")
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []archive.Source
+	var out []aptsources.Source
 	for _, s := range srcs {
-		if s.SignedBy == "" || s.SignedBy == archive.DefaultKeyring {
+		if s.SignedBy == "" || s.SignedBy == aptsources.DefaultKeyring {
 			out = append(out, s)
 		}
 	}

@@ -120,7 +120,7 @@ func TestRegistryMirror(t *testing.T) {
 	if repo, ok := index.RemoteOf(layoutStore, ""); ok {
 		t.Errorf("RemoteOf(a layout mirror) = %q", repo)
 	}
-	a.takeRequests()
+	a.TakeRequests()
 
 	// A rerun from another, empty work store: up to date, and that work
 	// store gets the index too.
@@ -134,7 +134,7 @@ func TestRegistryMirror(t *testing.T) {
 	o := opts(openStore(t))
 	o.Force = true
 	sum = mustRun(t, o)
-	if sum.New != 0 || sum.Pushed != 0 || sum.Unchanged != 4 || countPrefix(a.takeRequests(), "/pool/") != 0 {
+	if sum.New != 0 || sum.Pushed != 0 || sum.Unchanged != 4 || countPrefix(a.TakeRequests(), "/pool/") != 0 {
 		t.Errorf("forced rerun from an empty work store %+v", sum)
 	}
 
@@ -142,7 +142,7 @@ func TestRegistryMirror(t *testing.T) {
 	a.publish(withVersion(basePkgs, "hello", "2.11-1"), suiteOpts{})
 	first := ix
 	sum = mustRun(t, opts(work))
-	if sum.New != 1 || sum.Pushed != 1 || countPrefix(a.takeRequests(), "/pool/") != 1 {
+	if sum.New != 1 || sum.Pushed != 1 || countPrefix(a.TakeRequests(), "/pool/") != 1 {
 		t.Errorf("update %+v", sum)
 	}
 	// The work store's latest moved; its first dated copy stayed.
@@ -273,7 +273,7 @@ func TestRegistryShardProcesses(t *testing.T) {
 	repo := reg.Addr + "/deb2fs/procs"
 	cmd := func(extra ...string) *exec.Cmd {
 		args := append([]string{"mirror", "--store", repo, "--work", filepath.Join(t.TempDir(), "work"),
-			"--archive", a.srv.URL, "--suite", "testing", "--arch", "amd64", "--keyring", a.keyring, "--all", "--json"}, extra...)
+			"--archive", a.URL, "--suite", "testing", "--arch", "amd64", "--keyring", a.Keyring, "--all", "--json"}, extra...)
 		return exec.Command(deb2fsBinary(t), args...)
 	}
 	const n = 3
@@ -401,8 +401,8 @@ func TestRegistryCrashLocalCopy(t *testing.T) {
 			}
 			work := filepath.Join(t.TempDir(), "work")
 			cmd := func(crashAt string) *exec.Cmd {
-				c := exec.Command(deb2fsBinary(t), "mirror", "--store", repo, "--work", work, "--archive", a.srv.URL, "--suite", "testing",
-					"--component", "main", "--arch", "amd64", "--keyring", a.keyring, "--packages", "hello", "-j", "2", "--json")
+				c := exec.Command(deb2fsBinary(t), "mirror", "--store", repo, "--work", work, "--archive", a.URL, "--suite", "testing",
+					"--component", "main", "--arch", "amd64", "--keyring", a.Keyring, "--packages", "hello", "-j", "2", "--json")
 				c.Env = append(os.Environ(), "DEB2FS_MIRROR_CRASH_AT="+crashAt)
 				return c
 			}

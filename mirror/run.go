@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/index"
@@ -310,7 +311,7 @@ func (r *runner) copyLocal() {
 
 // index builds the index of the mirrored packages (those with a record),
 // each entry with its name's place in order (ArchiveOrder of the snapshot).
-func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*archive.Package, order map[string]int, recs []*store.Record) *index.Index {
+func (r *runner) index(snap *archive.Snapshot, srcs []aptsources.Source, pkgs []*archive.Package, order map[string]int, recs []*store.Record) *index.Index {
 	ix := &index.Index{
 		Format:  index.FormatVersion,
 		Created: r.o.Now().UTC().Truncate(time.Second),
@@ -335,7 +336,7 @@ func (r *runner) index(snap *archive.Snapshot, srcs []archive.Source, pkgs []*ar
 // OriginsOf are the index origins of a snapshot's releases, read from
 // srcs (the components each was read with), and the number of each
 // release's origin, counted from first (the origins an index has before).
-func OriginsOf(rels []*archive.Release, srcs []archive.Source, first int) ([]index.Origin, map[*archive.Release]int) {
+func OriginsOf(rels []*archive.Release, srcs []aptsources.Source, first int) ([]index.Origin, map[*archive.Release]int) {
 	var out []index.Origin
 	at := map[*archive.Release]int{}
 	for _, rel := range rels {

@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/resolve"
@@ -82,7 +83,7 @@ func sortPackages(ps []*archive.Package) {
 }
 
 // binaryArchs lists the architectures the sources read, "all" excluded.
-func binaryArchs(srcs []archive.Source) []string {
+func binaryArchs(srcs []aptsources.Source) []string {
 	seen := map[string]bool{}
 	var out []string
 	for _, s := range srcs {

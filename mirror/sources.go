@@ -9,21 +9,22 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/index"
 )
 
 // sources returns the apt sources the run reads.
-func sources(o *Options) ([]archive.Source, error) {
+func sources(o *Options) ([]aptsources.Source, error) {
 	if o.Sources != nil {
 		return o.Sources, nil
 	}
-	var host []archive.Source
+	var host []aptsources.Source
 	if len(o.Override.Archives) == 0 {
-		var warns []archive.Warning
+		var warns []aptsources.Warning
 		var err error
-		host, warns, err = archive.LoadSources(o.AptRoot)
+		host, warns, err = aptsources.LoadSources(o.AptRoot)
 		if err != nil {
 			return nil, err
 		}
@@ -63,7 +64,7 @@ func scopeNames(o *Options) []string {
 // every suite, component and architecture read, the SHA256 of the Packages
 // files its verified Release lists. rels are found by (URI, dist); a suite
 // with no Release (skipped) counts as such.
-func inputDigest(o *Options, srcs []archive.Source, rels []*archive.Release) string {
+func inputDigest(o *Options, srcs []aptsources.Source, rels []*archive.Release) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "index %d.%d layer %d compression %s\n", index.FormatVersion, index.EntryRevision, convert.FormatVersion, o.Compression)
 	fmt.Fprintf(h, "scope %s\n", strings.Join(scopeNames(o), " "))
@@ -107,7 +108,7 @@ func writePackagesHashes(w io.Writer, rel *archive.Release, prefix string) {
 // releases fetches and verifies the Release of every suite of srcs, each
 // (URI, suite) once. It is the cheap first step of a run: when the input
 // digest it gives equals the latest index's, nothing else is fetched.
-func releases(ctx context.Context, c *archive.Client, srcs []archive.Source) ([]*archive.Release, error) {
+func releases(ctx context.Context, c *archive.Client, srcs []aptsources.Source) ([]*archive.Release, error) {
 	seen := map[string]bool{}
 	var rels []*archive.Release
 	for _, s := range srcs {

@@ -64,6 +64,7 @@ type Archive struct {
 	t        testing.TB
 	mu       sync.Mutex
 	requests []string
+	serve    map[string]http.HandlerFunc
 	hook     func(w http.ResponseWriter, r *http.Request) bool
 }
 
@@ -82,8 +83,12 @@ func New(t testing.TB) *Archive {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		a.mu.Lock()
 		a.requests = append(a.requests, r.URL.Path)
-		h := a.hook
+		s, h := a.serve[r.URL.Path], a.hook
 		a.mu.Unlock()
+		if s != nil {
+			s(w, r)
+			return
+		}
 		if h != nil && h(w, r) {
 			return
 		}
@@ -107,6 +112,30 @@ func (a *Archive) WriteFile(path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o644); err != nil {
 		a.t.Fatal(err)
 	}
+}
+
+// Path is the absolute path of a file of the archive (rel relative to Root).
+func (a *Archive) Path(rel string) string { return filepath.Join(a.Root, rel) }
+
+// ReadFile returns a file of the archive (rel relative to Root).
+func (a *Archive) ReadFile(rel string) []byte {
+	a.t.Helper()
+	b, err := os.ReadFile(a.Path(rel))
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	return b
+}
+
+// Serve answers the requests for one path (as requested, /dists/…) with
+// h instead of the archive's file; it comes before the hook.
+func (a *Archive) Serve(path string, h http.HandlerFunc) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.serve == nil {
+		a.serve = map[string]http.HandlerFunc{}
+	}
+	a.serve[path] = h
 }
 
 // SetHook intercepts requests: a hook returning true has answered.
@@ -150,8 +179,9 @@ type Index struct {
 // Suite is what Publish writes under dists/NAME.
 type Suite struct {
 	Name string
-	// Header is the Release's fields before the checksums ("Origin: …\n"),
-	// each line ending in a newline.
+	// Header is the Release's fields before the SHA256 field ("Origin: …\n"),
+	// each line ending in a newline; it may hold other checksum fields
+	// (MD5Sum), which Publish leaves as they are.
 	Header string
 	// Indexes are listed in the Release's SHA256 field in order, each
 	// followed by its compressed copies.

@@ -16,7 +16,7 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 	"golang.org/x/term"
 
-	"github.com/deb2fs/deb2fs/archive"
+	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/mirror"
 	"github.com/deb2fs/deb2fs/store"
@@ -32,7 +32,7 @@ const (
 func newMirror() *cobra.Command {
 	var (
 		storeDir, workDir, packages, compression, xz, keyring, aptRoot, shard string
-		ov                                                                    archive.Override
+		ov                                                                    aptsources.Override
 		o                                                                     mirror.Options
 		asJSON                                                                bool
 	)

@@ -1,4 +1,4 @@
-package archive
+package aptsources
 
 import (
 	"fmt"
@@ -8,8 +8,12 @@ import (
 )
 
 // DefaultKeyring is the keyring a source without Signed-By is verified
-// against.
-const DefaultKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+// against; TrustedDir holds the further keyrings a Signed-By of
+// fingerprints alone selects from.
+const (
+	DefaultKeyring = "/usr/share/keyrings/debian-archive-keyring.gpg"
+	TrustedDir     = "/etc/apt/trusted.gpg.d"
+)
 
 // Source is one archive base URI with the suites, components and
 // architectures to take from it, and the keys it must be signed by. It is

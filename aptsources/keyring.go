@@ -1,4 +1,4 @@
-package archive
+package aptsources
 
 import (
 	"bytes"
@@ -15,27 +15,28 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 )
 
-// keyring is a set of trusted keys and the name to give it in messages.
-type keyring struct {
-	keys openpgp.EntityList
-	desc string
+// Keyring is the set of keys a source's Signed-By trusts, and the name
+// to give it in messages.
+type Keyring struct {
+	Keys openpgp.EntityList
+	Desc string
 }
 
 const armorKeyBlock = "-----BEGIN PGP PUBLIC KEY BLOCK-----"
 
-// loadKeyring resolves a Signed-By value as apt does: an inline armored
+// LoadKeyring resolves a Signed-By value as apt does: an inline armored
 // key block; or keyring files (absolute paths) and/or fingerprints,
 // separated by commas or spaces. Fingerprints select keys from the given
 // files or, without files, from the default keyring and trustedDir/*.
 // An empty value is the default keyring.
-func loadKeyring(signedBy, defaultKeyring, trustedDir string) (*keyring, error) {
+func LoadKeyring(signedBy, defaultKeyring, trustedDir string) (*Keyring, error) {
 	signedBy = strings.TrimSpace(signedBy)
 	if strings.HasPrefix(signedBy, armorKeyBlock) {
 		keys, err := readKeys([]byte(signedBy))
 		if err != nil {
 			return nil, fmt.Errorf("inline Signed-By key: %w", err)
 		}
-		return &keyring{keys, "the inline Signed-By key"}, nil
+		return &Keyring{keys, "the inline Signed-By key"}, nil
 	}
 	if signedBy == "" {
 		signedBy = defaultKeyring
@@ -89,7 +90,7 @@ func loadKeyring(signedBy, defaultKeyring, trustedDir string) (*keyring, error) 
 	if len(all) == 0 {
 		return nil, fmt.Errorf("keyring %s: no usable key", desc)
 	}
-	return &keyring{all, desc}, nil
+	return &Keyring{all, desc}, nil
 }
 
 func hasFingerprint(e *openpgp.Entity, fprs []string) bool {

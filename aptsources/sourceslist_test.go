@@ -1,4 +1,4 @@
-package archive
+package aptsources
 
 import (
 	"os"
