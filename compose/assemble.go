@@ -12,6 +12,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
 )
@@ -34,7 +35,7 @@ const (
 // the layers, and the paths several packages ship, with their owners.
 type assembled struct {
 	newest    time.Time
-	takeovers []takeover
+	takeovers []rootfs.Takeover
 }
 
 // assemble materialises the union of the base and package layers and
@@ -59,7 +60,7 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, run configureRun) (
 		all := c.layerDescs(base)
 		var missing []v1.Descriptor
 		for _, d := range all {
-			if !isUnpacked(c.st, c.ids, d.Digest) {
+			if !rootfs.IsUnpacked(c.st, c.ids, d.Digest) {
 				missing = append(missing, d)
 			}
 		}
@@ -82,7 +83,7 @@ func (c *composer) assemble(sc *scratch, base v1.Descriptor, run configureRun) (
 				return a, nil
 			}
 		}
-		var overlap *OverlapError
+		var overlap *rootfs.OverlapError
 		if c.opts.Assemble == AssembleOverlay || errors.As(err, &overlap) || errors.Is(err, store.ErrBlobDigest) {
 			return nil, err
 		}
@@ -136,23 +137,23 @@ func (c *composer) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled,
 	if err := os.Lchown(root, c.ids.Shift(0), c.ids.Shift(0)); err != nil {
 		return nil, err
 	}
-	x := newExtractor(root, c.ids)
-	x.layer, x.own = "the base layer", newOwnership(c.replaces)
-	if err := x.apply(c.st.Layout().BlobPath(base.Digest), base.MediaType, base.Digest); err != nil {
+	x := rootfs.NewExtractor(root, c.ids)
+	x.Layer, x.Own = "the base layer", rootfs.NewOwnership(c.replaces)
+	if err := x.Apply(c.st.Layout().BlobPath(base.Digest), base.MediaType, base.Digest); err != nil {
 		return nil, fmt.Errorf("base layer: %w", err)
 	}
 	for i := range c.pkgs {
 		e := &c.pkgs[i]
-		x.layer = e.Package
-		if err := x.apply(c.st.Layout().BlobPath(e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
+		x.Layer = e.Package
+		if err := x.Apply(c.st.Layout().BlobPath(e.Layer.Digest), e.Layer.MediaType, e.Layer.Digest); err != nil {
 			return nil, fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 		}
 		c.checks.Mark(e.Layer.Digest) // apply hashed it to its end
 	}
-	if err := x.finish(); err != nil {
+	if err := x.Finish(); err != nil {
 		return nil, err
 	}
-	return &assembled{newest: x.newest, takeovers: x.own.takeovers()}, nil
+	return &assembled{newest: x.Newest, takeovers: x.Own.Takeovers()}, nil
 }
 
 // assembleOverlay unpacks the layers the cache lacks (in parallel), checks
@@ -160,12 +161,12 @@ func (c *composer) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled,
 // lower (top first), upper and work directories of the overlayfs the
 // sandbox mounts.
 func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled, error) {
-	layers := make([]overlayLayer, len(c.pkgs)+1)
-	layers[0].name = "the base layer"
+	layers := make([]rootfs.OverlayLayer, len(c.pkgs)+1)
+	layers[0].Name = "the base layer"
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
 	g.Go(func() (err error) {
-		layers[0].u, err = unpack(c.st, c.ids, base, c.logf)
+		layers[0].Unpacked, err = rootfs.Unpack(c.st, c.ids, base, c.logf)
 		if err != nil {
 			return fmt.Errorf("base layer: %w", err)
 		}
@@ -173,9 +174,9 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 	})
 	for i := range c.pkgs {
 		e := &c.pkgs[i]
-		layers[i+1].name = e.Package
+		layers[i+1].Name = e.Package
 		g.Go(func() (err error) {
-			layers[i+1].u, err = unpack(c.st, c.ids, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size}, c.logf)
+			layers[i+1].Unpacked, err = rootfs.Unpack(c.st, c.ids, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size}, c.logf)
 			if err != nil {
 				return fmt.Errorf("%s %s: %w", e.Package, e.Version, err)
 			}
@@ -185,8 +186,8 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
-	own := newOwnership(c.replaces)
-	newest, err := checkOverlay(layers, own)
+	own := rootfs.NewOwnership(c.replaces)
+	newest, err := rootfs.CheckOverlay(layers, own)
 	if err != nil {
 		return nil, err
 	}
@@ -201,10 +202,10 @@ func (c *composer) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled,
 	}
 	sc.lowers = nil
 	for i := len(layers) - 1; i >= 0; i-- {
-		sc.lowers = append(sc.lowers, layers[i].u.tree)
+		sc.lowers = append(sc.lowers, layers[i].Unpacked.Tree)
 	}
 	sc.overlay = true
-	a := &assembled{takeovers: own.takeovers()}
+	a := &assembled{takeovers: own.Takeovers()}
 	if newest != 0 {
 		a.newest = time.Unix(0, newest)
 	}
@@ -232,8 +233,8 @@ func (c *composer) fillCache(ds []v1.Descriptor) {
 			g.SetLimit(max(1, runtime.NumCPU()-1))
 			for _, d := range ds {
 				g.Go(func() error {
-					_, err := unpack(c.st, c.ids, d, c.logf)
-					if err != nil && !errors.Is(err, errNotOverlayable) {
+					_, err := rootfs.Unpack(c.st, c.ids, d, c.logf)
+					if err != nil && !errors.Is(err, rootfs.ErrNotOverlayable) {
 						return fmt.Errorf("layer %s: %w", d.Digest, err)
 					}
 					return nil

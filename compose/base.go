@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -63,7 +64,7 @@ func baseEntries(arch string) []baseEntry {
 // directories, so the base is the same for every image of an
 // architecture and shared between them.
 func writeBaseLayer(w io.Writer, arch string) (v1.Descriptor, v1.Hash, error) {
-	lw := newLayerWriter(w)
+	lw := rootfs.NewLayerWriter(w)
 	for _, e := range baseEntries(arch) {
 		hdr := &tar.Header{
 			Typeflag: e.typ, Name: e.name, Linkname: e.linkname, Mode: e.mode,

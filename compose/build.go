@@ -13,6 +13,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/sandbox"
@@ -68,7 +69,7 @@ func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord,
 // anything is removed from it.
 type configured struct {
 	*scratch
-	before map[string]fileState // the union of the layers, before any script ran
+	before map[string]rootfs.FileState // the union of the layers, before any script ran
 	sde    int64
 	output []byte      // what dpkg printed
 	ids    sandbox.IDs // the sandbox's, which own the root's files
@@ -106,7 +107,7 @@ func (s *scratch) remove() {
 		s.box.Close()
 		s.box = nil
 	}
-	if unmount(filepath.Join(s.dir, "root")) == nil {
+	if rootfs.Unmount(filepath.Join(s.dir, "root")) == nil {
 		os.RemoveAll(s.dir)
 	}
 }
@@ -142,7 +143,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 	}
 	root := sc.root
 	assembled := time.Since(t)
-	before, err := snapshot(root)
+	before, err := rootfs.Snapshot(root)
 	if err != nil {
 		return nil, err
 	}
@@ -238,14 +239,14 @@ func removeTransient(root string) error {
 // capture writes the difference between a configured root and the union
 // of its layers as the configure layer, a blob in the store.
 func (c *composer) capture(cf *configured) (*cacheRecord, error) {
-	changes, err := diff(cf.root, cf.before)
+	changes, err := rootfs.Diff(cf.root, cf.before)
 	if err != nil {
 		return nil, err
 	}
 	c.logPrivileged(changes)
 	var diffID v1.Hash
 	desc, err := c.st.Layout().WriteBlob(func(w io.Writer) (v1.Descriptor, error) {
-		d, id, err := writeChanges(w, cf.root, changes, time.Unix(cf.sde, 0), c.ids)
+		d, id, err := rootfs.WriteChanges(w, cf.root, changes, time.Unix(cf.sde, 0), c.ids)
 		diffID = id
 		return d, err
 	})
@@ -261,22 +262,22 @@ func (c *composer) capture(cf *configured) (*cacheRecord, error) {
 // made or changed: legitimate (dpkg-statoverride, e.g. crontab setgid
 // crontab) but worth seeing, since such a file runs with its owner's
 // rights in every container of the image.
-func (c *composer) logPrivileged(changes []change) {
+func (c *composer) logPrivileged(changes []rootfs.Change) {
 	for _, ch := range changes {
-		m := ch.st.Mode
-		if ch.whiteout || m&syscall.S_IFMT != syscall.S_IFREG || m&(syscall.S_ISUID|syscall.S_ISGID) == 0 {
+		m := ch.Stat.Mode
+		if ch.Whiteout || m&syscall.S_IFMT != syscall.S_IFREG || m&(syscall.S_ISUID|syscall.S_ISGID) == 0 {
 			continue
 		}
 		var what []string
 		if m&syscall.S_ISUID != 0 {
-			uid, _ := imageOwner(c.ids, ch.st.Uid)
+			uid, _ := rootfs.ImageOwner(c.ids, ch.Stat.Uid)
 			what = append(what, fmt.Sprintf("setuid %d", uid))
 		}
 		if m&syscall.S_ISGID != 0 {
-			gid, _ := imageOwner(c.ids, ch.st.Gid)
+			gid, _ := rootfs.ImageOwner(c.ids, ch.Stat.Gid)
 			what = append(what, fmt.Sprintf("setgid %d", gid))
 		}
-		c.logf("configure layer: /%s is %s (mode %04o), made or changed by a maintainer script", ch.rel, strings.Join(what, ", "), m&0o7777)
+		c.logf("configure layer: /%s is %s (mode %04o), made or changed by a maintainer script", ch.Rel, strings.Join(what, ", "), m&0o7777)
 	}
 }
 

@@ -19,6 +19,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/output"
@@ -279,7 +280,7 @@ var privateKey = regexp.MustCompile(`-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----\r?\n(
 // blocks in any file, and ssh host key files.
 func secretsIn(t *testing.T, blob string, l v1.Descriptor) []string {
 	t.Helper()
-	rc, err := openLayer(blob, l.MediaType)
+	rc, err := rootfs.OpenLayer(blob, l.MediaType)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -295,7 +296,7 @@ func secretsIn(t *testing.T, blob string, l v1.Descriptor) []string {
 			t.Fatal(err)
 		}
 		base := path.Base(hdr.Name)
-		if strings.HasPrefix(base, "ssh_host_") && !strings.HasPrefix(base, whiteoutPrefix) {
+		if strings.HasPrefix(base, "ssh_host_") && !strings.HasPrefix(base, rootfs.WhiteoutPrefix) {
 			hits = append(hits, "ssh host key file "+hdr.Name)
 		}
 		if hdr.Typeflag != tar.TypeReg {

@@ -22,6 +22,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/output"
@@ -129,7 +130,7 @@ func TestSandboxEscapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	filepath.WalkDir(unpackedRoot(s, ids), func(p string, d fs.DirEntry, err error) error {
+	filepath.WalkDir(rootfs.UnpackedRoot(s, ids), func(p string, d fs.DirEntry, err error) error {
 		if err == nil && strings.HasSuffix(p, "/tree/etc/debian_version") {
 			if data, _ := os.ReadFile(p); strings.Contains(string(data), "tampered") {
 				t.Errorf("the unpacked cache changed: %s", p)
@@ -336,7 +337,7 @@ func descendants(pid int) map[int]string {
 // layerFiles reads a layer's regular files.
 func layerFiles(t *testing.T, blob string, l v1.Descriptor) map[string]string {
 	t.Helper()
-	rc, err := openLayer(blob, l.MediaType)
+	rc, err := rootfs.OpenLayer(blob, l.MediaType)
 	if err != nil {
 		t.Fatal(err)
 	}

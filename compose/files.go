@@ -12,6 +12,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/firstboot"
 )
 
@@ -73,8 +74,8 @@ func writeFilesLayer(w io.Writer, files []File, sde time.Time) (v1.Descriptor, v
 		return v1.Descriptor{}, v1.Hash{}, err
 	}
 	sorted := append([]File(nil), files...)
-	sort.Slice(sorted, func(i, j int) bool { return pathLess(sorted[i].Path[1:], sorted[j].Path[1:]) })
-	lw := newLayerWriter(w)
+	sort.Slice(sorted, func(i, j int) bool { return rootfs.PathLess(sorted[i].Path[1:], sorted[j].Path[1:]) })
+	lw := rootfs.NewLayerWriter(w)
 	for _, f := range sorted {
 		hdr := &tar.Header{
 			Typeflag: f.Type, Name: f.Path[1:], Linkname: f.Target, Mode: f.Mode,

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs/rootfstest"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
@@ -70,7 +71,7 @@ func TestFirstbootSystemdUnit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	entries := strings.Join(layerEntries(t, data), "\n")
+	entries := strings.Join(rootfstest.LayerEntries(t, data), "\n")
 	for _, want := range []string{
 		"0 " + strings.TrimPrefix(firstboot.UnitPath, "/"),
 		"2 " + strings.TrimPrefix(firstboot.WantsPath, "/") + " -> " + firstboot.UnitPath,

@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/store"
@@ -179,7 +180,7 @@ func groupLayer(st *store.Store, chk *store.Checks, g layerGroup, logf func(stri
 // package layer format) are written once; no other path is written by two
 // packages.
 func mergeLayers(w io.Writer, st *store.Store, members []index.Entry) (v1.Descriptor, v1.Hash, error) {
-	lw := newLayerWriter(w)
+	lw := rootfs.NewLayerWriter(w)
 	dirs := map[string]bool{}
 	for _, e := range members {
 		if err := mergeLayer(lw, st, e, dirs); err != nil {
@@ -190,9 +191,9 @@ func mergeLayers(w io.Writer, st *store.Store, members []index.Entry) (v1.Descri
 }
 
 // mergeLayer appends a member's layer, checked against its digest, to lw.
-func mergeLayer(lw *layerWriter, st *store.Store, e index.Entry, dirs map[string]bool) error {
+func mergeLayer(lw *rootfs.LayerWriter, st *store.Store, e index.Entry, dirs map[string]bool) error {
 	what := e.Package + " " + e.Version
-	rc, err := openCheckedLayer(st.Layout().BlobPath(e.Layer.Digest), v1.Descriptor{MediaType: e.Layer.MediaType, Digest: e.Layer.Digest, Size: e.Layer.Size}, what)
+	rc, err := rootfs.OpenCheckedLayer(st.Layout().BlobPath(e.Layer.Digest), v1.Descriptor{MediaType: e.Layer.MediaType, Digest: e.Layer.Digest, Size: e.Layer.Size}, what)
 	if err != nil {
 		return err
 	}
@@ -201,10 +202,10 @@ func mergeLayer(lw *layerWriter, st *store.Store, e index.Entry, dirs map[string
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return rc.end(nil)
+			return rc.End(nil)
 		}
 		if err != nil {
-			return rc.end(fmt.Errorf("%s: %w", what, err))
+			return rc.End(fmt.Errorf("%s: %w", what, err))
 		}
 		if hdr.Typeflag == tar.TypeDir {
 			if dirs[hdr.Name] {
@@ -216,7 +217,7 @@ func mergeLayer(lw *layerWriter, st *store.Store, e index.Entry, dirs map[string
 			return err
 		}
 		if _, err := io.Copy(lw, tr); err != nil {
-			return rc.end(err)
+			return rc.End(err)
 		}
 	}
 }

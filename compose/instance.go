@@ -15,6 +15,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/klauspost/compress/gzip"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/firstboot"
 )
 
@@ -206,13 +207,13 @@ type layerEntry struct {
 // as it stands, and returns its entries by path: the same writeChanges
 // that writes the real layer, read back instead of stored.
 func summarise(cf *configured) (map[string]layerEntry, error) {
-	changes, err := diff(cf.root, cf.before)
+	changes, err := rootfs.Diff(cf.root, cf.before)
 	if err != nil {
 		return nil, err
 	}
 	pr, pw := io.Pipe()
 	go func() {
-		_, _, err := writeChanges(pw, cf.root, changes, time.Unix(cf.sde, 0), cf.ids)
+		_, _, err := rootfs.WriteChanges(pw, cf.root, changes, time.Unix(cf.sde, 0), cf.ids)
 		pw.CloseWithError(err)
 	}()
 	defer pr.Close()

@@ -15,6 +15,8 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
+	"github.com/deb2fs/deb2fs/compose/rootfs/rootfstest"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
@@ -33,12 +35,12 @@ func newOverlayFixture(t *testing.T, base []tar.Header, pkgs map[string][]tar.He
 	f := &overlayFixture{st: openStore(t, t.TempDir())}
 	blobs := filepath.Join(f.st.Dir(), "blobs", "sha256")
 	os.MkdirAll(blobs, 0o755)
-	b := tarLayer(t, blobs, base...)
-	f.base = v1.Descriptor{Digest: hashOf(b), MediaType: types.OCILayer}
+	b := rootfstest.TarLayer(t, blobs, base...)
+	f.base = v1.Descriptor{Digest: rootfstest.HashOf(b), MediaType: types.OCILayer}
 	for _, name := range order {
-		p := tarLayer(t, blobs, pkgs[name]...)
+		p := rootfstest.TarLayer(t, blobs, pkgs[name]...)
 		f.pkgs = append(f.pkgs, index.Entry{Package: name, Version: "1", Architecture: "amd64",
-			Layer: index.Layer{Digest: hashOf(p), MediaType: types.OCILayer}})
+			Layer: index.Layer{Digest: rootfstest.HashOf(p), MediaType: types.OCILayer}})
 	}
 	return f
 }
@@ -151,11 +153,11 @@ func TestOverlayMatchesExtract(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, err := unpack(f.st, ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
+	u, err := rootfs.Unpack(f.st, ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if data, _ := os.ReadFile(filepath.Join(u.tree, "etc/shared/a.conf")); string(data) != "a" {
+	if data, _ := os.ReadFile(filepath.Join(u.Tree, "etc/shared/a.conf")); string(data) != "a" {
 		t.Errorf("the cached layer changed: %q", data)
 	}
 	if data, _ := os.ReadFile(filepath.Join(ov.dir, "upper/etc/shared/a.conf")); string(data) != "changed" {
@@ -168,7 +170,7 @@ func TestOverlayMatchesExtract(t *testing.T) {
 	}
 }
 
-// Two layers shipping one file: an OverlapError on both paths unless the
+// Two layers shipping one file: an rootfs.OverlapError on both paths unless the
 // later declares Replaces; the later one's file wins.
 func TestOverlayOverlap(t *testing.T) {
 	needRoot(t)
@@ -178,7 +180,7 @@ func TestOverlayOverlap(t *testing.T) {
 	}, "a", "b")
 	for _, how := range []Assembly{AssembleOverlay, AssembleExtract, AssembleAuto} {
 		_, err := f.assembleWith(t, how, map[string]string{"b": ""})
-		var oe *OverlapError
+		var oe *rootfs.OverlapError
 		if !errors.As(err, &oe) || oe.First != "a" || oe.Second != "b" || oe.Path != "etc/x" {
 			t.Errorf("%q without Replaces: %v", how, err)
 		}
@@ -212,8 +214,8 @@ func TestOverlayFallback(t *testing.T) {
 		},
 	} {
 		f := newOverlayFixture(t, overlayBase, pkgs, "a", "b")
-		if _, err := f.assembleWith(t, AssembleOverlay, nil); !errors.Is(err, errNotOverlayable) {
-			t.Errorf("%s: overlay: %v, want errNotOverlayable", name, err)
+		if _, err := f.assembleWith(t, AssembleOverlay, nil); !errors.Is(err, rootfs.ErrNotOverlayable) {
+			t.Errorf("%s: overlay: %v, want rootfs.ErrNotOverlayable", name, err)
 		}
 		auto, err := f.assembleWith(t, AssembleAuto, nil)
 		if err != nil {
@@ -262,10 +264,10 @@ func TestOverlayStaleAndCache(t *testing.T) {
 		t.Fatal("the stale work area survived")
 	}
 
-	final := filepath.Join(unpackedRoot(f.st, c.ids), f.pkgs[0].Layer.Digest.Hex)
+	final := filepath.Join(rootfs.UnpackedRoot(f.st, c.ids), f.pkgs[0].Layer.Digest.Hex)
 	os.WriteFile(filepath.Join(final, "meta.json"), []byte(`{"format": 0}`), 0o644)
-	u, err := unpack(f.st, c.ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
-	if err != nil || u.meta.Format != unpackedFormat || len(u.meta.Files) != 1 {
+	u, err := rootfs.Unpack(f.st, c.ids, v1.Descriptor{Digest: f.pkgs[0].Layer.Digest, MediaType: types.OCILayer}, nil)
+	if err != nil || u.Meta.Format != rootfs.UnpackedFormat || len(u.Meta.Files) != 1 {
 		t.Fatalf("re-unpack of an old entry: %+v, %v", u, err)
 	}
 }
@@ -298,7 +300,7 @@ func TestOverlayColdCacheFill(t *testing.T) {
 		t.Error("an empty cache was stacked, not extracted")
 	}
 	for _, d := range c.layerDescs(f.base) {
-		if !isUnpacked(f.st, c.ids, d.Digest) {
+		if !rootfs.IsUnpacked(f.st, c.ids, d.Digest) {
 			t.Errorf("layer %s not unpacked in the background", d.Digest)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/output"
@@ -39,7 +40,7 @@ func replacesLayers() map[string][]tar.Header {
 // hand with dpkg 1.21: either unpack order gives the replacing package's
 // file, and the replaced package's .list loses the path): b after a and
 // replacing it, a before b and replacing it; a versioned Replaces that
-// b's version does not satisfy is an OverlapError. On both assembly paths.
+// b's version does not satisfy is an rootfs.OverlapError. On both assembly paths.
 func TestReplacesEitherOrder(t *testing.T) {
 	needRoot(t)
 	for _, how := range []Assembly{AssembleOverlay, AssembleExtract} {
@@ -57,10 +58,10 @@ func TestReplacesEitherOrder(t *testing.T) {
 			t.Run(string(how)+"/"+tc.name, func(t *testing.T) {
 				f := newOverlayFixture(t, overlayBase, replacesLayers(), "a", "b")
 				sc, c, err := f.assembleComposer(t, how, tc.replaces)
-				var oe *OverlapError
+				var oe *rootfs.OverlapError
 				if tc.overlap {
 					if !errors.As(err, &oe) || oe.Path != "etc/x" {
-						t.Fatalf("got %v, want an OverlapError on etc/x", err)
+						t.Fatalf("got %v, want an rootfs.OverlapError on etc/x", err)
 					}
 					return
 				}
@@ -115,7 +116,7 @@ func (f *overlayFixture) assembleComposer(t *testing.T, how Assembly, replaces m
 
 type replacesRun struct {
 	*composer
-	takeovers []takeover
+	takeovers []rootfs.Takeover
 }
 
 // A composed image with two pairs of packages sharing a file, one pair
@@ -159,13 +160,13 @@ func TestReplacesDpkgOracle(t *testing.T) {
 
 	// The image's file system, as a runtime would stack it.
 	root := t.TempDir()
-	x := newExtractor(root, sandbox.IDs{})
+	x := rootfs.NewExtractor(root, sandbox.IDs{})
 	for _, l := range img.Layers {
-		if err := x.apply(blobPath(out, l.Digest), l.MediaType, l.Digest); err != nil {
+		if err := x.Apply(blobPath(out, l.Digest), l.MediaType, l.Digest); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := x.finish(); err != nil {
+	if err := x.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	// dpkg installing the same .debs, in an order opposite to the layers'

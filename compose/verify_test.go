@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/output"
@@ -180,7 +181,7 @@ func TestVerifyUnpackedTreeEdited(t *testing.T) {
 		t.Fatal(err)
 	}
 	e := entryOf(es, verifyPkg)
-	p := filepath.Join(unpackedRoot(s, ids), e.Layer.Digest.Hex, "tree", "var/lib/dpkg/info", verifyPkg+".postinst")
+	p := filepath.Join(rootfs.UnpackedRoot(s, ids), e.Layer.Digest.Hex, "tree", "var/lib/dpkg/info", verifyPkg+".postinst")
 	fi, err := os.Stat(p)
 	if err != nil {
 		t.Fatalf("the cache was not filled: %v", err)
@@ -333,13 +334,13 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 	var finals []string
 	var size int64
 	for _, e := range es {
-		finals = append(finals, filepath.Join(unpackedRoot(s, ids), e.Layer.Digest.Hex))
+		finals = append(finals, filepath.Join(rootfs.UnpackedRoot(s, ids), e.Layer.Digest.Hex))
 		size += e.Layer.Size
 	}
 	entries := 0
 	start := time.Now()
 	for _, f := range finals {
-		if err := checkStat(f); err != nil {
+		if err := rootfs.CheckStat(f); err != nil {
 			t.Fatal(err)
 		}
 		data, _ := os.ReadFile(filepath.Join(f, "stat"))
@@ -350,7 +351,7 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 	var g errgroup.Group
 	g.SetLimit(runtime.NumCPU())
 	for _, f := range finals {
-		g.Go(func() error { return checkStat(f) })
+		g.Go(func() error { return rootfs.CheckStat(f) })
 	}
 	if err := g.Wait(); err != nil {
 		t.Fatal(err)

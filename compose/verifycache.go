@@ -1,18 +1,16 @@
 package compose
 
 import (
-	"archive/tar"
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -46,7 +44,7 @@ func VerifyCache(s *store.Store, repair bool) ([]store.Problem, error) {
 				continue // a running compose's, or removed by the next one
 			}
 			final := filepath.Join(root, e.Name())
-			if err := checkUnpacked(s, final); err != nil {
+			if err := rootfs.CheckUnpacked(s, final); err != nil {
 				if err := add(rel(final), strings.TrimPrefix(err.Error(), final+": "), func() error { return os.RemoveAll(final) }); err != nil {
 					return nil, err
 				}
@@ -108,99 +106,4 @@ func checkRecordBlob(s *store.Store, chk *store.Checks, d v1.Descriptor, what st
 		return fmt.Errorf("%s: blob %s is missing", what, d.Digest)
 	}
 	return chk.Check(d, what)
-}
-
-// checkUnpacked checks a cache entry of unpacked layers in the store dir:
-// its meta.json, its stat manifest, and each entry of its blob against
-// the tree.
-func checkUnpacked(s *store.Store, final string) error {
-	h := v1.Hash{Algorithm: "sha256", Hex: filepath.Base(final)}
-	u, err := readUnpacked(final, h)
-	if err != nil {
-		return err
-	}
-	if err := checkStat(final); err != nil {
-		return err
-	}
-	rc, err := openCheckedLayer(s.Layout().BlobPath(h), v1.Descriptor{Digest: h, MediaType: u.meta.MediaType}, "the layer unpacked there")
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return rc.end(nil)
-		}
-		if err != nil {
-			return rc.end(err)
-		}
-		if err := sameEntry(u.tree, hdr, tr); err != nil {
-			return rc.end(fmt.Errorf("tree/%s: %w", strings.TrimPrefix(hdr.Name, "./"), err))
-		}
-	}
-}
-
-// sameEntry compares a layer entry with the tree: the kind, a regular
-// file's content, a symlink's target.
-func sameEntry(tree string, hdr *tar.Header, r io.Reader) error {
-	rel, err := clean(hdr.Name)
-	if err != nil || rel == "." {
-		return err
-	}
-	p := filepath.Join(tree, rel)
-	fi, err := os.Lstat(p)
-	if err != nil {
-		return err
-	}
-	switch hdr.Typeflag {
-	case tar.TypeDir:
-		if !fi.IsDir() {
-			return errors.New("not a directory")
-		}
-	case tar.TypeReg, tar.TypeRegA:
-		if !fi.Mode().IsRegular() || fi.Size() != hdr.Size {
-			return fmt.Errorf("not a regular file of %d bytes", hdr.Size)
-		}
-		f, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		same, err := sameContent(r, f)
-		if err != nil {
-			return err
-		}
-		if !same {
-			return errors.New("content differs from the layer's")
-		}
-	case tar.TypeSymlink:
-		if target, err := os.Readlink(p); err != nil || target != hdr.Linkname {
-			return fmt.Errorf("not a symlink to %s", hdr.Linkname)
-		}
-	}
-	return nil
-}
-
-// sameContent reports whether a and b read the same bytes.
-func sameContent(a, b io.Reader) (bool, error) {
-	ba, bb := make([]byte, 64<<10), make([]byte, 64<<10)
-	for {
-		na, ea := io.ReadFull(a, ba)
-		nb, eb := io.ReadFull(b, bb)
-		if !bytes.Equal(ba[:na], bb[:nb]) {
-			return false, nil
-		}
-		aEnd := ea == io.EOF || ea == io.ErrUnexpectedEOF
-		bEnd := eb == io.EOF || eb == io.ErrUnexpectedEOF
-		switch {
-		case ea != nil && !aEnd:
-			return false, ea
-		case eb != nil && !bEnd:
-			return false, eb
-		case aEnd || bEnd:
-			return aEnd && bEnd, nil
-		}
-	}
 }

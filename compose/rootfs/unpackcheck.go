@@ -1,4 +1,4 @@
-package compose
+package rootfs
 
 import (
 	"bytes"
@@ -41,20 +41,20 @@ func statManifest(tree string) ([]byte, error) {
 }
 
 // checkStat compares the cache entry's tree with its stat manifest: an
-// errTreeChanged naming the first entry that differs, or nil.
-func checkStat(final string) error {
+// ErrTreeChanged naming the first entry that differs, or nil.
+func CheckStat(final string) error {
 	want, err := os.ReadFile(filepath.Join(final, "stat"))
 	if err != nil {
 		return err
 	}
 	got, err := statManifest(filepath.Join(final, "tree"))
 	if err != nil {
-		return fmt.Errorf("%s: %w: %v", final, errTreeChanged, err)
+		return fmt.Errorf("%s: %w: %v", final, ErrTreeChanged, err)
 	}
 	if bytes.Equal(got, want) {
 		return nil
 	}
-	return fmt.Errorf("%s: %w: %s", final, errTreeChanged, firstDiff(want, got))
+	return fmt.Errorf("%s: %w: %s", final, ErrTreeChanged, firstDiff(want, got))
 }
 
 // firstDiff names the first line where two stat manifests differ.

@@ -1,48 +1,18 @@
-package compose
+package rootfs_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/deb2fs/deb2fs/sandbox"
-	"github.com/google/go-containerregistry/pkg/v1/types"
-)
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 
-// layerEntries lists a gzip layer's entries as "TYPE NAME[ -> LINK]".
-func layerEntries(t *testing.T, data []byte) []string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "layer")
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	rc, err := openLayer(p, types.OCILayer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rc.Close()
-	var out []string
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return out
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := string(hdr.Typeflag) + " " + hdr.Name
-		if hdr.Linkname != "" {
-			e += " -> " + hdr.Linkname
-		}
-		out = append(out, e)
-	}
-}
+	"github.com/deb2fs/deb2fs/compose/rootfs/rootfstest"
+	"github.com/deb2fs/deb2fs/sandbox"
+)
 
 func write(t *testing.T, root, rel, content string) {
 	t.Helper()
@@ -64,7 +34,7 @@ func TestCaptureDiff(t *testing.T) {
 	write(t, root, "usr/share/doc/pkg/b", "b")
 	write(t, root, "var/run/x", "x")
 	write(t, root, "tmp/scratch", "x")
-	before, err := snapshot(root)
+	before, err := rootfs.Snapshot(root)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,15 +48,15 @@ func TestCaptureDiff(t *testing.T) {
 	if err := os.Symlink("/run", filepath.Join(root, "var/run")); err != nil {
 		t.Fatal(err)
 	}
-	changes, err := diff(root, before)
+	changes, err := rootfs.Diff(root, before)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
-	if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0), sandbox.IDs{}); err != nil {
+	if _, _, err := rootfs.WriteChanges(&buf, root, changes, time.Unix(1700000000, 0), sandbox.IDs{}); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(layerEntries(t, buf.Bytes()), "\n")
+	got := strings.Join(rootfstest.LayerEntries(t, buf.Bytes()), "\n")
 	want := strings.Join([]string{
 		"5 etc/",
 		"0 etc/.wh.gone",
@@ -110,15 +80,15 @@ func TestCaptureDeterministic(t *testing.T) {
 	build := func() []byte {
 		root := t.TempDir()
 		write(t, root, "a", "1")
-		before, _ := snapshot(root)
+		before, _ := rootfs.Snapshot(root)
 		write(t, root, "b/c", "2")
 		os.Link(filepath.Join(root, "b/c"), filepath.Join(root, "b/d"))
-		changes, err := diff(root, before)
+		changes, err := rootfs.Diff(root, before)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if _, _, err := writeChanges(&buf, root, changes, time.Unix(1700000000, 0), sandbox.IDs{}); err != nil {
+		if _, _, err := rootfs.WriteChanges(&buf, root, changes, time.Unix(1700000000, 0), sandbox.IDs{}); err != nil {
 			t.Fatal(err)
 		}
 		return buf.Bytes()
@@ -127,7 +97,7 @@ func TestCaptureDeterministic(t *testing.T) {
 	if !bytes.Equal(a, b) {
 		t.Error("two captures of the same change differ")
 	}
-	if got := strings.Join(layerEntries(t, a), "\n"); got != "5 b/\n0 b/c\n1 b/d -> b/c" {
+	if got := strings.Join(rootfstest.LayerEntries(t, a), "\n"); got != "5 b/\n0 b/c\n1 b/d -> b/c" {
 		t.Errorf("hard link: got\n%s", got)
 	}
 }

@@ -1,4 +1,4 @@
-package compose
+package rootfs
 
 import (
 	"encoding/json"
@@ -38,25 +38,25 @@ import (
 // `deb2fs verify` compares the files' contents with the blob.
 const unpackedDir = "deb2fs/compose/unpacked"
 
-// unpackedFormat versions the cache entries' layout and meta.json. 2: the
+// UnpackedFormat versions the cache entries' layout and meta.json. 2: the
 // blob digest and the stat manifest.
-const unpackedFormat = 2
+const UnpackedFormat = 2
 
-// errNotOverlayable says a layer set cannot be assembled with overlayfs
+// ErrNotOverlayable says a layer set cannot be assembled with overlayfs
 // with the extraction path's semantics; compose then extracts.
-var errNotOverlayable = errors.New("not overlayable")
+var ErrNotOverlayable = errors.New("not overlayable")
 
 // unpacked is one layer unpacked in the cache.
-type unpacked struct {
-	tree string
-	meta unpackedMeta
+type Unpacked struct {
+	Tree string
+	Meta UnpackedMeta
 }
 
-// unpackedMeta is what the overlay path needs to know of a layer without
+// UnpackedMeta is what the overlay path needs to know of a layer without
 // reading its tree: every path and whether it is a directory (for the
 // Replaces check the extractor makes), and the newest regular file's
 // mtime (the default SOURCE_DATE_EPOCH).
-type unpackedMeta struct {
+type UnpackedMeta struct {
 	Format int `json:"format"`
 	// Blob is the layer blob the tree was unpacked from, and its type.
 	Blob      v1.Hash         `json:"blob"`
@@ -72,20 +72,20 @@ type unpackedMeta struct {
 // unpack returns the layer blob's unpacked directory from the cache,
 // unpacking it first when it is not there, its files owned through the
 // sandbox's id mapping. A layer holding whiteouts is refused with
-// errNotOverlayable: its meaning depends on the layers below. A cached
+// ErrNotOverlayable: its meaning depends on the layers below. A cached
 // tree that changed since it was unpacked is logged (logf may be nil),
 // removed and unpacked again.
-func unpack(st *store.Store, ids sandbox.IDs, desc v1.Descriptor, logf func(string, ...any)) (*unpacked, error) {
-	dir := unpackedRoot(st, ids)
+func Unpack(st *store.Store, ids sandbox.IDs, desc v1.Descriptor, logf func(string, ...any)) (*Unpacked, error) {
+	dir := UnpackedRoot(st, ids)
 	final := filepath.Join(dir, desc.Digest.Hex)
-	u, err := loadUnpacked(final, desc.Digest)
+	u, err := LoadUnpacked(final, desc.Digest)
 	if err == nil {
 		return u, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		// Changed, unreadable or of another format (an older deb2fs):
 		// unpack again.
-		if logf != nil && errors.Is(err, errTreeChanged) {
+		if logf != nil && errors.Is(err, ErrTreeChanged) {
 			logf("unpacked-layer cache: %v: unpacking it again", err)
 		}
 		if err := os.RemoveAll(final); err != nil {
@@ -108,22 +108,22 @@ func unpack(st *store.Store, ids sandbox.IDs, desc v1.Descriptor, logf func(stri
 	if err := os.Lchown(tree, ids.Shift(0), ids.Shift(0)); err != nil {
 		return nil, err
 	}
-	x := newExtractor(tree, ids)
+	x := NewExtractor(tree, ids)
 	x.onEntry = func(rel string) error {
-		if strings.HasPrefix(filepath.Base(rel), whiteoutPrefix) {
-			return fmt.Errorf("%w: whiteout %s", errNotOverlayable, rel)
+		if strings.HasPrefix(filepath.Base(rel), WhiteoutPrefix) {
+			return fmt.Errorf("%w: whiteout %s", ErrNotOverlayable, rel)
 		}
 		return nil
 	}
-	if err := x.apply(st.Layout().BlobPath(desc.Digest), desc.MediaType, desc.Digest); err != nil {
+	if err := x.Apply(st.Layout().BlobPath(desc.Digest), desc.MediaType, desc.Digest); err != nil {
 		return nil, err
 	}
-	if err := x.finish(); err != nil {
+	if err := x.Finish(); err != nil {
 		return nil, err
 	}
-	meta := unpackedMeta{Format: unpackedFormat, Blob: desc.Digest, MediaType: desc.MediaType}
-	if !x.newest.IsZero() {
-		meta.Newest = x.newest.UnixNano()
+	meta := UnpackedMeta{Format: UnpackedFormat, Blob: desc.Digest, MediaType: desc.MediaType}
+	if !x.Newest.IsZero() {
+		meta.Newest = x.Newest.UnixNano()
 	}
 	// Every path, /tmp and /run too: they count for the Replaces check.
 	err = filepath.WalkDir(tree, func(p string, d fs.DirEntry, err error) error {
@@ -156,18 +156,18 @@ func unpack(st *store.Store, ids sandbox.IDs, desc v1.Descriptor, logf func(stri
 	}
 	if err := os.Rename(tmp, final); err != nil {
 		// Another compose put it there first: use theirs.
-		if u, lerr := loadUnpacked(final, desc.Digest); lerr == nil {
+		if u, lerr := LoadUnpacked(final, desc.Digest); lerr == nil {
 			return u, nil
 		}
 		return nil, err
 	}
-	return &unpacked{tree: filepath.Join(final, "tree"), meta: meta}, nil
+	return &Unpacked{Tree: filepath.Join(final, "tree"), Meta: meta}, nil
 }
 
 // unpackedRoot is the store's cache of unpacked layers for this process's
 // id mapping and the sandbox's ids: the files belong to the sandbox's
 // ids as this process sees them, so each pair has a cache of its own.
-func unpackedRoot(st *store.Store, ids sandbox.IDs) string {
+func UnpackedRoot(st *store.Store, ids sandbox.IDs) string {
 	dir := st.Area(store.AreaUnpacked) + "-ids-" + ids.Key()
 	if k := userns.MapKey(); k != "" {
 		dir += "-userns-" + k
@@ -176,76 +176,76 @@ func unpackedRoot(st *store.Store, ids sandbox.IDs) string {
 }
 
 // isUnpacked reports whether the cache holds the layer.
-func isUnpacked(st *store.Store, ids sandbox.IDs, h v1.Hash) bool {
-	_, err := os.Stat(filepath.Join(unpackedRoot(st, ids), h.Hex, "meta.json"))
+func IsUnpacked(st *store.Store, ids sandbox.IDs, h v1.Hash) bool {
+	_, err := os.Stat(filepath.Join(UnpackedRoot(st, ids), h.Hex, "meta.json"))
 	return err == nil
 }
 
-// errTreeChanged is an unpacked tree that is not as it was unpacked.
-var errTreeChanged = errors.New("changed since it was unpacked")
+// ErrTreeChanged is an unpacked tree that is not as it was unpacked.
+var ErrTreeChanged = errors.New("changed since it was unpacked")
 
 // loadUnpacked reads the cache entry of blob h and checks its tree against
 // its stat manifest.
-func loadUnpacked(final string, h v1.Hash) (*unpacked, error) {
-	u, err := readUnpacked(final, h)
+func LoadUnpacked(final string, h v1.Hash) (*Unpacked, error) {
+	u, err := ReadUnpacked(final, h)
 	if err != nil {
 		return nil, err
 	}
-	if err := checkStat(final); err != nil {
+	if err := CheckStat(final); err != nil {
 		return nil, err
 	}
 	return u, nil
 }
 
 // readUnpacked reads a cache entry's meta.json.
-func readUnpacked(final string, h v1.Hash) (*unpacked, error) {
+func ReadUnpacked(final string, h v1.Hash) (*Unpacked, error) {
 	data, err := os.ReadFile(filepath.Join(final, "meta.json"))
 	if err != nil {
 		return nil, err
 	}
-	var m unpackedMeta
+	var m UnpackedMeta
 	if err := json.Unmarshal(data, &m); err != nil {
 		return nil, err
 	}
-	if m.Format != unpackedFormat {
-		return nil, fmt.Errorf("%s: cache format %d, want %d", final, m.Format, unpackedFormat)
+	if m.Format != UnpackedFormat {
+		return nil, fmt.Errorf("%s: cache format %d, want %d", final, m.Format, UnpackedFormat)
 	}
 	if m.Blob != h {
 		return nil, fmt.Errorf("%s: unpacked from blob %s, not %s", final, m.Blob, h)
 	}
-	return &unpacked{tree: filepath.Join(final, "tree"), meta: m}, nil
+	return &Unpacked{Tree: filepath.Join(final, "tree"), Meta: m}, nil
 }
 
 // overlayLayer is one lower layer of the mount: its name for errors (a
 // package, or "the base layer") and its unpacked directory.
-type overlayLayer struct {
-	name string
-	u    *unpacked
+type OverlayLayer struct {
+	Name string
+	Unpacked    *Unpacked
 }
 
 // checkOverlay makes the extraction path's decisions from the layers'
 // metadata, recording in own which package owns each path several ship
 // (an *OverlapError where no Replaces allows it). A path that is a
 // directory in one layer and something else in another is
-// errNotOverlayable (the extractor replaces or refuses it; overlayfs would
+// ErrNotOverlayable (the extractor replaces or refuses it; overlayfs would
 // silently hide one). It returns the newest regular file's mtime.
-func checkOverlay(layers []overlayLayer, own *ownership) (int64, error) {
+func CheckOverlay(layers []OverlayLayer, own *Ownership) (int64, error) {
 	isDir := map[string]bool{}
 	var newest int64
 	for _, l := range layers {
-		newest = max(newest, l.u.meta.Newest)
-		for _, d := range l.u.meta.Dirs {
+		newest = max(newest, l.Unpacked.Meta.Newest)
+		for _, d := range l.Unpacked.Meta.Dirs {
 			if dir, ok := isDir[d]; ok && !dir {
-				return 0, fmt.Errorf("%w: /%s is a directory in %s and not in %s below", errNotOverlayable, d, l.name, own.top[d])
+				return 0, fmt.Errorf("%w: /%s is a directory in %s and not in %s below", ErrNotOverlayable, d, l.Name, own.top[d])
 			}
 			isDir[d] = true
 		}
-		for _, f := range l.u.meta.Files {
+		for _, f := range l.Unpacked.Meta.Files {
 			if dir, ok := isDir[f]; ok && dir {
-				return 0, fmt.Errorf("%w: /%s is not a directory in %s but one in a layer below", errNotOverlayable, f, l.name)
+				return 0, fmt.Errorf("%w: /%s is not a directory in %s but one in a layer below", ErrNotOverlayable, f, l.Name)
 			}
 			isDir[f] = false
-			if err := own.add(f, l.name); err != nil {
+			if err := own.Add(f, l.Name); err != nil {
 				return 0, err
 			}
 		}
@@ -254,7 +254,7 @@ func checkOverlay(layers []overlayLayer, own *ownership) (int64, error) {
 }
 
 // unmount detaches a mount point; not being one is no error.
-func unmount(p string) error {
+func Unmount(p string) error {
 	err := unix.Unmount(p, unix.MNT_DETACH)
 	if err == nil || errors.Is(err, unix.EINVAL) || errors.Is(err, fs.ErrNotExist) {
 		return nil

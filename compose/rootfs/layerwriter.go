@@ -1,4 +1,4 @@
-package compose
+package rootfs
 
 import (
 	"io"
@@ -13,17 +13,17 @@ import (
 // configure layers) as tar+gzip in one pass, with convert's writer: the
 // package layers' gzip level, hashed while written. Changing that level
 // changes every configure layer's digest, so it is part of [FormatVersion].
-type layerWriter struct {
+type LayerWriter struct {
 	*convert.LayerWriter
 }
 
-func newLayerWriter(w io.Writer) *layerWriter {
+func NewLayerWriter(w io.Writer) *LayerWriter {
 	lw, _ := convert.NewLayerWriter(w, convert.Gzip) // gzip cannot fail to start
-	return &layerWriter{lw}
+	return &LayerWriter{lw}
 }
 
 // Close finishes the layer and returns its descriptor and diffID.
-func (lw *layerWriter) Close() (v1.Descriptor, v1.Hash, error) {
+func (lw *LayerWriter) Close() (v1.Descriptor, v1.Hash, error) {
 	digest, diffID, size, err := lw.LayerWriter.Close()
 	if err != nil {
 		return v1.Descriptor{}, v1.Hash{}, err

@@ -1,4 +1,4 @@
-package compose
+package rootfs
 
 import (
 	"archive/tar"
@@ -21,10 +21,10 @@ import (
 	"github.com/deb2fs/deb2fs/sandbox"
 )
 
-// fileState is what a snapshot keeps of one path: enough to tell that it
+// FileState is what a snapshot keeps of one path: enough to tell that it
 // was replaced (inode), rewritten or re-owned (ctime changes on every write,
 // chmod, chown and link count change) without reading file contents.
-type fileState struct {
+type FileState struct {
 	ino   uint64
 	ctime syscall.Timespec
 	mode  uint32
@@ -34,10 +34,10 @@ type fileState struct {
 
 // snapshot records the state of every path under root (relative, "/"
 // separated), skipping the mount points' contents.
-func snapshot(root string) (map[string]fileState, error) {
-	snap := make(map[string]fileState, 1<<14)
-	err := walk(root, func(rel string, st *syscall.Stat_t) {
-		snap[rel] = fileState{ino: st.Ino, ctime: st.Ctim, mode: st.Mode, uid: st.Uid, gid: st.Gid}
+func Snapshot(root string) (map[string]FileState, error) {
+	snap := make(map[string]FileState, 1<<14)
+	err := Walk(root, func(rel string, st *syscall.Stat_t) {
+		snap[rel] = FileState{ino: st.Ino, ctime: st.Ctim, mode: st.Mode, uid: st.Uid, gid: st.Gid}
 	})
 	return snap, err
 }
@@ -66,7 +66,7 @@ func volatile(rel string) bool {
 
 // walk calls fn for every path under root except root itself, in
 // lexical order, parents before children.
-func walk(root string, fn func(rel string, st *syscall.Stat_t)) error {
+func Walk(root string, fn func(rel string, st *syscall.Stat_t)) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -91,17 +91,17 @@ func walk(root string, fn func(rel string, st *syscall.Stat_t)) error {
 }
 
 // change is one entry of the configure layer.
-type change struct {
-	rel      string
-	whiteout bool
-	st       syscall.Stat_t
+type Change struct {
+	Rel      string
+	Whiteout bool
+	Stat       syscall.Stat_t
 }
 
 // diff compares the configured root with the snapshot of the union of the
 // layers: new and changed paths, their parent directories, and whiteouts
 // for deleted paths (one for a deleted directory, not its contents).
-func diff(root string, before map[string]fileState) ([]change, error) {
-	var out []change
+func Diff(root string, before map[string]FileState) ([]Change, error) {
+	var out []Change
 	seen := make(map[string]bool, len(before))
 	emitted := map[string]bool{}
 	var emitParents func(rel string) error
@@ -118,11 +118,11 @@ func diff(root string, before map[string]fileState) ([]change, error) {
 			return err
 		}
 		emitted[dir] = true
-		out = append(out, change{rel: dir, st: st})
+		out = append(out, Change{Rel: dir, Stat: st})
 		return nil
 	}
 	var replaced []string // directories that became something else
-	err := walk(root, func(rel string, st *syscall.Stat_t) {
+	err := Walk(root, func(rel string, st *syscall.Stat_t) {
 		seen[rel] = true
 		old, ok := before[rel]
 		isDir := st.Mode&syscall.S_IFMT == syscall.S_IFDIR
@@ -134,7 +134,7 @@ func diff(root string, before map[string]fileState) ([]change, error) {
 				return // unchanged (a directory only counts when its own metadata changed)
 			}
 		}
-		out = append(out, change{rel: rel, st: *st})
+		out = append(out, Change{Rel: rel, Stat: *st})
 	})
 	if err != nil {
 		return nil, err
@@ -144,11 +144,11 @@ func diff(root string, before map[string]fileState) ([]change, error) {
 	changes := out
 	out = nil
 	for _, c := range changes {
-		if err := emitParents(c.rel); err != nil {
+		if err := emitParents(c.Rel); err != nil {
 			return nil, err
 		}
-		if !emitted[c.rel] {
-			emitted[c.rel] = true
+		if !emitted[c.Rel] {
+			emitted[c.Rel] = true
 			out = append(out, c)
 		}
 	}
@@ -173,60 +173,60 @@ func diff(root string, before map[string]fileState) ([]change, error) {
 		if err := emitParents(rel); err != nil {
 			return nil, err
 		}
-		out = append(out, change{rel: path.Join(path.Dir(rel), whiteoutPrefix+path.Base(rel)), whiteout: true})
+		out = append(out, Change{Rel: path.Join(path.Dir(rel), WhiteoutPrefix+path.Base(rel)), Whiteout: true})
 	}
-	sort.Slice(out, func(i, j int) bool { return pathLess(out[i].rel, out[j].rel) })
+	sort.Slice(out, func(i, j int) bool { return PathLess(out[i].Rel, out[j].Rel) })
 	return out, nil
 }
 
 // pathLess orders paths so that a directory comes right before its
 // contents: component by component.
-func pathLess(a, b string) bool {
+func PathLess(a, b string) bool {
 	return strings.ReplaceAll(a, "/", "\x00") < strings.ReplaceAll(b, "/", "\x00")
 }
 
 // writeChanges writes the configure layer: every change with its content
 // and metadata, mtimes clamped to sde, hard links within the layer kept,
 // owners mapped back from the sandbox's ids (imageOwner).
-func writeChanges(w io.Writer, root string, changes []change, sde time.Time, ids sandbox.IDs) (v1.Descriptor, v1.Hash, error) {
-	lw := newLayerWriter(w)
+func WriteChanges(w io.Writer, root string, changes []Change, sde time.Time, ids sandbox.IDs) (v1.Descriptor, v1.Hash, error) {
+	lw := NewLayerWriter(w)
 	links := map[uint64]string{} // inode -> first path written
 	for _, c := range changes {
-		hdr := &tar.Header{Name: c.rel, ModTime: sde, Format: tar.FormatPAX}
-		if c.whiteout {
+		hdr := &tar.Header{Name: c.Rel, ModTime: sde, Format: tar.FormatPAX}
+		if c.Whiteout {
 			hdr.Typeflag, hdr.Mode = tar.TypeReg, 0o644
 			if err := lw.WriteHeader(hdr); err != nil {
 				return v1.Descriptor{}, v1.Hash{}, err
 			}
 			continue
 		}
-		st := c.st
-		abs := filepath.Join(root, c.rel)
+		st := c.Stat
+		abs := filepath.Join(root, c.Rel)
 		mt := time.Unix(st.Mtim.Sec, 0)
 		if mt.Before(sde) {
 			hdr.ModTime = mt
 		}
-		uid, err := imageOwner(ids, st.Uid)
+		uid, err := ImageOwner(ids, st.Uid)
 		if err != nil {
-			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: %w", c.rel, err)
+			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: %w", c.Rel, err)
 		}
-		gid, err := imageOwner(ids, st.Gid)
+		gid, err := ImageOwner(ids, st.Gid)
 		if err != nil {
-			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: %w", c.rel, err)
+			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: %w", c.Rel, err)
 		}
 		hdr.Uid, hdr.Gid = uid, gid
 		hdr.Mode = int64(st.Mode & 0o7777)
 		var content *os.File
 		switch st.Mode & syscall.S_IFMT {
 		case syscall.S_IFDIR:
-			hdr.Typeflag, hdr.Name = tar.TypeDir, c.rel+"/"
+			hdr.Typeflag, hdr.Name = tar.TypeDir, c.Rel+"/"
 		case syscall.S_IFREG:
 			if first, ok := links[st.Ino]; ok && st.Nlink > 1 {
 				hdr.Typeflag, hdr.Linkname = tar.TypeLink, first
 				break
 			}
 			if st.Nlink > 1 {
-				links[st.Ino] = c.rel
+				links[st.Ino] = c.Rel
 			}
 			f, err := os.Open(abs)
 			if err != nil {
@@ -243,7 +243,7 @@ func writeChanges(w io.Writer, root string, changes []change, sde time.Time, ids
 		case syscall.S_IFCHR, syscall.S_IFBLK:
 			// The sandbox cannot make device nodes; a layer may ship
 			// them, configuring may not add or change one.
-			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: configuring made a device node: refused", c.rel)
+			return v1.Descriptor{}, v1.Hash{}, fmt.Errorf("/%s: configuring made a device node: refused", c.Rel)
 		case syscall.S_IFIFO:
 			hdr.Typeflag = tar.TypeFifo
 		default:
@@ -270,7 +270,7 @@ func writeChanges(w io.Writer, root string, changes []change, sde time.Time, ids
 // sandbox id to itself, and root of the caller (files compose wrote
 // itself: the status file, firstboot's) to root. Nothing else can own a
 // file there.
-func imageOwner(ids sandbox.IDs, id uint32) (int, error) {
+func ImageOwner(ids sandbox.IDs, id uint32) (int, error) {
 	if id == 0 {
 		return 0, nil
 	}

@@ -1,4 +1,4 @@
-package compose
+package rootfs
 
 import (
 	"archive/tar"
@@ -23,9 +23,9 @@ import (
 	"github.com/deb2fs/deb2fs/store"
 )
 
-// whiteoutPrefix and opaqueWhiteout are the OCI layer whiteout markers.
+// WhiteoutPrefix and opaqueWhiteout are the OCI layer whiteout markers.
 const (
-	whiteoutPrefix = ".wh."
+	WhiteoutPrefix = ".wh."
 	opaqueWhiteout = ".wh..wh..opq"
 )
 
@@ -34,21 +34,21 @@ const (
 // at the same path, directories merge, whiteouts delete. It never follows a
 // symlink out of the root: every parent of an entry must be a real
 // directory below the root.
-type extractor struct {
+type Extractor struct {
 	root string
 	dirs map[string]bool // relative paths known to be real directories
 	// dirTimes are applied at the end, once nothing is written into the
 	// directories any more.
 	dirTimes map[string]time.Time
-	// newest is the newest mtime of a regular file seen: the default
+	// Newest is the Newest mtime of a regular file seen: the default
 	// SOURCE_DATE_EPOCH.
-	newest time.Time
+	Newest time.Time
 
-	// layer names the layer being applied (a package); own, when set,
+	// Layer names the Layer being applied (a package); own, when set,
 	// follows which package owns each non-directory path and refuses an
 	// overwrite that no Replaces allows.
-	layer string
-	own   *ownership
+	Layer string
+	Own   *Ownership
 
 	// ids maps the layers' owners to the files': the sandbox's ids
 	// (sandbox.IDs.Shift), so that its root owns what root owns in the
@@ -58,8 +58,8 @@ type extractor struct {
 	// onEntry, when set, sees every entry's root-relative path before it
 	// is applied; an error stops the layer.
 	onEntry func(rel string) error
-	// only, when set, limits the entries applied to these paths.
-	only map[string]bool
+	// Only, when set, limits the entries applied to these paths.
+	Only map[string]bool
 }
 
 // OverlapError is two packages shipping one path when neither declares
@@ -74,14 +74,14 @@ func (e *OverlapError) Error() string {
 	return fmt.Sprintf("%s and %s both ship /%s and %s does not declare Replaces: %s", e.First, e.Second, e.Path, e.Second, e.First)
 }
 
-func newExtractor(root string, ids sandbox.IDs) *extractor {
-	return &extractor{root: root, ids: ids, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
+func NewExtractor(root string, ids sandbox.IDs) *Extractor {
+	return &Extractor{root: root, ids: ids, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
 }
 
 // openLayer opens a layer file for reading as a tar stream, unchecked:
 // for a layer just written (and tests). Blobs of a store are read through
 // openCheckedLayer.
-func openLayer(p string, mt types.MediaType) (io.ReadCloser, error) {
+func OpenLayer(p string, mt types.MediaType) (io.ReadCloser, error) {
 	f, err := os.Open(p)
 	if err != nil {
 		return nil, err
@@ -128,32 +128,32 @@ func (r readCloser) Close() error {
 
 // layerReader is a layer blob read as a tar stream while its bytes are
 // hashed (blobReader).
-type layerReader struct {
+type LayerReader struct {
 	io.ReadCloser // the tar stream; closing it closes the blob
 	blob          *store.BlobReader
 }
 
 // openCheckedLayer opens the layer blob desc, the file p, as a tar stream;
 // what names it in errors. Call end after reading.
-func openCheckedLayer(p string, desc v1.Descriptor, what string) (*layerReader, error) {
+func OpenCheckedLayer(p string, desc v1.Descriptor, what string) (*LayerReader, error) {
 	b, err := store.OpenBlobFile(p, desc, what)
 	if err != nil {
 		return nil, err
 	}
 	rc, err := decompress(b, b, desc.MediaType)
 	if err != nil {
-		err = (&layerReader{blob: b}).end(fmt.Errorf("blob %s (%s): %w", desc.Digest, what, err))
+		err = (&LayerReader{blob: b}).End(fmt.Errorf("blob %s (%s): %w", desc.Digest, what, err))
 		b.Close()
 		return nil, err
 	}
-	return &layerReader{rc, b}, nil
+	return &LayerReader{rc, b}, nil
 }
 
 // end reads the rest of the blob once its tar stream was read (err is
 // what reading it returned, nil at its end). A blob that does not match
 // its digest gives store.ErrBlobDigest, the cause of any decoding error then;
 // else end returns err.
-func (l *layerReader) end(err error) error {
+func (l *LayerReader) End(err error) error {
 	if derr := l.blob.Finish(); derr != nil && (err == nil || errors.Is(derr, store.ErrBlobDigest)) {
 		return derr
 	}
@@ -163,8 +163,8 @@ func (l *layerReader) end(err error) error {
 // apply extracts one layer blob, checked against its digest: a damaged
 // blob fails with store.ErrBlobDigest (what it wrote is the caller's to
 // discard).
-func (x *extractor) apply(blob string, mt types.MediaType, digest v1.Hash) error {
-	rc, err := openCheckedLayer(blob, v1.Descriptor{MediaType: mt, Digest: digest}, "layer")
+func (x *Extractor) Apply(blob string, mt types.MediaType, digest v1.Hash) error {
+	rc, err := OpenCheckedLayer(blob, v1.Descriptor{MediaType: mt, Digest: digest}, "layer")
 	if err != nil {
 		return err
 	}
@@ -173,19 +173,19 @@ func (x *extractor) apply(blob string, mt types.MediaType, digest v1.Hash) error
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return rc.end(nil)
+			return rc.End(nil)
 		}
 		if err != nil {
-			return rc.end(fmt.Errorf("layer %s: %w", digest, err))
+			return rc.End(fmt.Errorf("layer %s: %w", digest, err))
 		}
 		if err := x.entry(hdr, tr); err != nil {
-			return rc.end(fmt.Errorf("layer %s: %s: %w", digest, hdr.Name, err))
+			return rc.End(fmt.Errorf("layer %s: %s: %w", digest, hdr.Name, err))
 		}
 	}
 }
 
 // clean validates a tar entry name and returns it relative to the root.
-func clean(name string) (string, error) {
+func Clean(name string) (string, error) {
 	n := path.Clean(strings.TrimPrefix(name, "./"))
 	if n == "/" || n == "." {
 		return ".", nil
@@ -200,7 +200,7 @@ func clean(name string) (string, error) {
 // parent makes sure every parent directory of rel exists as a real
 // directory (creating missing ones 0755 root), and fails when one is a
 // symlink or a file.
-func (x *extractor) parent(rel string) error {
+func (x *Extractor) parent(rel string) error {
 	dir := path.Dir(rel)
 	if x.dirs[dir] {
 		return nil
@@ -226,12 +226,12 @@ func (x *extractor) parent(rel string) error {
 	return nil
 }
 
-func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
-	rel, err := clean(hdr.Name)
+func (x *Extractor) entry(hdr *tar.Header, r io.Reader) error {
+	rel, err := Clean(hdr.Name)
 	if err != nil {
 		return err
 	}
-	if rel == "." || (x.only != nil && !x.only[rel]) {
+	if rel == "." || (x.Only != nil && !x.Only[rel]) {
 		return nil // the base layer owns the root
 	}
 	if x.onEntry != nil {
@@ -246,13 +246,13 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 	if base == opaqueWhiteout {
 		return x.clearDir(path.Dir(rel))
 	}
-	if strings.HasPrefix(base, whiteoutPrefix) {
-		victim := path.Join(path.Dir(rel), strings.TrimPrefix(base, whiteoutPrefix))
+	if strings.HasPrefix(base, WhiteoutPrefix) {
+		victim := path.Join(path.Dir(rel), strings.TrimPrefix(base, WhiteoutPrefix))
 		x.forget(victim)
 		return os.RemoveAll(filepath.Join(x.root, victim))
 	}
-	if hdr.Typeflag != tar.TypeDir && x.own != nil {
-		if err := x.own.add(rel, x.layer); err != nil {
+	if hdr.Typeflag != tar.TypeDir && x.Own != nil {
+		if err := x.Own.Add(rel, x.Layer); err != nil {
 			return err
 		}
 	}
@@ -287,8 +287,8 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		if err != nil {
 			return err
 		}
-		if hdr.ModTime.After(x.newest) {
-			x.newest = hdr.ModTime
+		if hdr.ModTime.After(x.Newest) {
+			x.Newest = hdr.ModTime
 		}
 	case tar.TypeSymlink:
 		if err := os.Symlink(hdr.Linkname, abs); err != nil {
@@ -299,7 +299,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 		}
 		return setTime(abs, hdr.ModTime)
 	case tar.TypeLink:
-		target, err := clean(hdr.Linkname)
+		target, err := Clean(hdr.Linkname)
 		if err != nil {
 			return err
 		}
@@ -350,7 +350,7 @@ func (x *extractor) entry(hdr *tar.Header, r io.Reader) error {
 }
 
 // chown gives a path the owner of a layer entry, through the id mapping.
-func (x *extractor) chown(abs string, uid, gid int) error {
+func (x *Extractor) chown(abs string, uid, gid int) error {
 	if uid < 0 || gid < 0 || (x.ids.Count > 0 && (uid >= x.ids.Count || gid >= x.ids.Count)) {
 		return fmt.Errorf("owner %d:%d is outside the sandbox's %d ids", uid, gid, x.ids.Count)
 	}
@@ -380,7 +380,7 @@ func setTime(abs string, t time.Time) error {
 }
 
 // clearDir removes a directory's contents (an opaque whiteout).
-func (x *extractor) clearDir(rel string) error {
+func (x *Extractor) clearDir(rel string) error {
 	entries, err := os.ReadDir(filepath.Join(x.root, rel))
 	if err != nil {
 		return err
@@ -395,16 +395,16 @@ func (x *extractor) clearDir(rel string) error {
 }
 
 // forget drops what the extractor knows about rel (deleted) and below.
-func (x *extractor) forget(rel string) {
-	if x.own != nil {
-		x.own.forget(rel)
+func (x *Extractor) forget(rel string) {
+	if x.Own != nil {
+		x.Own.Forget(rel)
 	}
 	x.forgetDirs(rel)
 }
 
 // forgetDirs drops the directories known at and below rel (about to be
 // replaced by another entry, whose ownership stays recorded).
-func (x *extractor) forgetDirs(rel string) {
+func (x *Extractor) forgetDirs(rel string) {
 	delete(x.dirs, rel)
 	delete(x.dirTimes, rel)
 	prefix := rel + "/"
@@ -417,7 +417,7 @@ func (x *extractor) forgetDirs(rel string) {
 }
 
 // finish applies the directories' mtimes.
-func (x *extractor) finish() error {
+func (x *Extractor) Finish() error {
 	for rel, t := range x.dirTimes {
 		if err := setTime(filepath.Join(x.root, rel), t); err != nil {
 			return err
