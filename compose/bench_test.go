@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
 	"github.com/deb2fs/deb2fs/store"
@@ -94,7 +95,7 @@ func TestBenchVsMmdebstrap(t *testing.T) {
 	req := resolve.Request{Install: []string{"nginx", "openssh-server"}}
 	es := hostSet(t, s, req)
 	out := t.TempDir()
-	compose := func(noCache bool, how Assembly) (time.Duration, *Image) {
+	compose := func(noCache bool, how configure.Assembly) (time.Duration, *Image) {
 		start := time.Now()
 		img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: noCache, Assemble: how,
 			Output: output.Layout{Dir: out, Tag: "bench"}})
@@ -135,21 +136,21 @@ func TestBenchVsMmdebstrap(t *testing.T) {
 	}
 	var coldAuto, cold run
 	emptyCache()
-	coldAuto.d, coldAuto.img = compose(true, AssembleAuto)
+	coldAuto.d, coldAuto.img = compose(true, configure.AssembleAuto)
 	emptyCache()
-	cold.d, cold.img = compose(true, AssembleOverlay)
+	cold.d, cold.img = compose(true, configure.AssembleOverlay)
 	mmEssential := mmdebstrap("essential")
 	var warm []run
 	for i := 0; i < 3; i++ {
-		d, img := compose(true, AssembleOverlay)
+		d, img := compose(true, configure.AssembleOverlay)
 		warm = append(warm, run{d, img})
 	}
 	mmApt := mmdebstrap("apt")
 	var extract run
-	extract.d, extract.img = compose(true, AssembleExtract)
+	extract.d, extract.img = compose(true, configure.AssembleExtract)
 	var cached []time.Duration
 	for i := 0; i < 3; i++ {
-		d, img := compose(false, AssembleAuto)
+		d, img := compose(false, configure.AssembleAuto)
 		if !img.Cached {
 			t.Fatal("re-compose did not come from the cache")
 		}

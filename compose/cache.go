@@ -13,6 +13,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/index"
@@ -28,15 +29,11 @@ import (
 // Pre-Depends are configured; /run/lock is kept.
 const FormatVersion = 5
 
-// cacheRecord is a cached configure layer.
+// cacheRecord is a cached configure layer: the configure run's result
+// under its key.
 type cacheRecord struct {
-	Key             string        `json:"key"`
-	Layer           v1.Descriptor `json:"layer"`
-	DiffID          v1.Hash       `json:"diffID"`
-	SourceDateEpoch int64         `json:"sourceDateEpoch"`
-	// InstanceState is the differential check's result, if it ran when
-	// the layer was made.
-	InstanceState *InstanceState `json:"instanceState,omitempty"`
+	Key string `json:"key"`
+	configure.Result
 }
 
 // cacheKey hashes every input of the configure layer: compose's and the
@@ -44,15 +41,15 @@ type cacheRecord struct {
 // layer, the package layers in order, and the SOURCE_DATE_EPOCH asked for
 // (0: derived from the layers, which the key already covers), and the
 // accounts, when there are any.
-func cacheKey(arch string, base v1.Hash, es []index.Entry, sde int64, acc Accounts) string {
+func cacheKey(arch string, base v1.Hash, es []index.Entry, sde int64, acc configure.Accounts) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "deb2fs compose %d layer-format %d firstboot %d arch %s base %s sde %d\n",
 		FormatVersion, convert.FormatVersion, firstboot.Version, arch, base, sde)
 	for _, e := range es {
 		fmt.Fprintf(h, "%s %s %s %s\n", e.Package, e.Version, e.Architecture, e.Layer.Digest)
 	}
-	if !acc.empty() {
-		fmt.Fprintf(h, "accounts\n%s", acc.key())
+	if !acc.Empty() {
+		fmt.Fprintf(h, "accounts\n%s", acc.Key())
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }

@@ -7,18 +7,18 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/types"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/dpkg"
 	"github.com/deb2fs/deb2fs/firstboot"
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/output"
-	"github.com/deb2fs/deb2fs/sandbox"
 	"github.com/deb2fs/deb2fs/store"
 )
 
@@ -33,21 +33,8 @@ type composer struct {
 	pkgs    []index.Entry // canonical order
 	groups  []layerGroup  // the package layers of the image
 	timings Timings
-
-	configureOutput []byte
-	assembly        string // how the root was materialised, once it was
-	ctx             context.Context
-	// ids is the sandbox's id mapping: the owners of the assembled root's
-	// files (assemble.go).
-	ids sandbox.IDs
-
-	// The background fill of the unpacked-layer cache (assemble.go).
-	fillOnce  sync.Once
-	fill      chan error // receives the fill's result; nil when none runs
-	fillStart time.Time
-	fillN     int
-
-	// checks are the store's blobs this run hashed (blobs.go).
+	ctx     context.Context
+	// checks are the store's blobs this run hashed.
 	checks *store.Checks
 }
 
@@ -67,7 +54,6 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		return nil, errors.New("compose: no store")
 	}
 	c := &composer{opts: opts, st: opts.Store, ctx: ctx, checks: store.NewChecks(opts.Store.Layout())}
-	defer c.waitFill()
 	pkgs := opts.Packages
 	if len(pkgs) == 0 {
 		if opts.Index == nil || len(opts.Request.Install) == 0 {
@@ -104,7 +90,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		}
 		c.logf("fetched %d package layers from %s in %s", n, opts.LayersFrom, time.Since(t).Round(time.Millisecond))
 	}
-	if err := opts.Accounts.check(); err != nil {
+	if err := opts.Accounts.Check(); err != nil {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
 	if err := checkFiles(opts.Files); err != nil {
@@ -126,7 +112,7 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 
 	t := time.Now()
 	var baseBuf bytes.Buffer
-	base, baseDiffID, err := writeBaseLayer(&baseBuf, c.arch)
+	base, baseDiffID, err := rootfs.WriteBaseLayer(&baseBuf, c.arch)
 	if err != nil {
 		return nil, err
 	}
@@ -136,6 +122,12 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	c.checks.Mark(base.Digest)
 	c.timings.Write += time.Since(t)
 
+	b := configure.New(c.st, c.arch, c.pkgs, c.checks, configure.Options{
+		SourceDateEpoch: opts.SourceDateEpoch, Accounts: opts.Accounts, Assemble: opts.Assemble, WorkDir: opts.WorkDir,
+		ScriptTimeout: opts.ScriptTimeout, Pids: opts.Pids, Memory: opts.Memory,
+		CheckInstanceState: opts.CheckInstanceState, AllowInstanceState: opts.AllowInstanceState, Logf: opts.Logf,
+	})
+	defer b.Wait()
 	key := cacheKey(c.arch, base.Digest, c.pkgs, opts.SourceDateEpoch, opts.Accounts)
 	rec, cached := lookupCache(c.st, key)
 	if cached && !opts.NoCache && (!opts.CheckInstanceState || rec.InstanceState != nil) {
@@ -153,18 +145,20 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 	if cached {
 		c.logf("configure layer %s from the cache", rec.Layer.Digest)
 	} else {
-		if rec, err = c.build(ctx, base); err != nil {
+		res, err := b.Build(ctx, base)
+		c.timings.Timings = b.Timings()
+		if err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}
-		c.checks.Mark(rec.Layer.Digest) // hashed as it was written
-		rec.Key = key
-		if err := putCache(c.st, rec, c.configureOutput); err != nil {
+		c.checks.Mark(res.Layer.Digest) // hashed as it was written
+		rec = &cacheRecord{Key: key, Result: *res}
+		if err := putCache(c.st, rec, b.Output()); err != nil {
 			return nil, err
 		}
 	}
 
 	if opts.CheckInstanceState {
-		if err := c.instanceVerdict(rec.InstanceState); err != nil {
+		if err := b.Verdict(rec.InstanceState); err != nil {
 			return nil, fmt.Errorf("compose: %w", err)
 		}
 	}
@@ -175,10 +169,10 @@ func Compose(ctx context.Context, opts Options) (*Image, error) {
 		return nil, fmt.Errorf("compose: %w", err)
 	}
 	c.timings.Write += time.Since(t)
-	c.waitFill()
+	b.Wait()
 	c.timings.Total = time.Since(start)
 	img.Cached = cached
-	img.Assembled = c.assembly
+	img.Assembled = b.Assembled()
 	if opts.CheckInstanceState {
 		img.InstanceState = rec.InstanceState
 	}
@@ -205,7 +199,7 @@ func (c *composer) write(base v1.Descriptor, baseDiffID v1.Hash, rec *cacheRecor
 		}
 	}()
 	arch, variant := dpkg.OCIPlatform(c.arch)
-	hooks := firstboot.Hooks(c.names())
+	hooks := firstboot.Hooks(configure.PackageNames(c.pkgs))
 	var hookNames []string
 	for _, h := range hooks {
 		hookNames = append(hookNames, h.Name)

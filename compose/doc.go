@@ -14,5 +14,11 @@
 // hooks, becomes the configure layer. It is cached under the hash of its
 // inputs, so the same inputs give the same image digest.
 //
+// compose holds the plan and the image: the canonical layer order, the
+// group layers within a layer budget, the cache of configure layers, the
+// files layer, the config and manifest, and the hand-over to an
+// output.Output. The configure run is compose/configure; layers to a root
+// and back are compose/rootfs.
+//
 // docs/compose.md describes the steps, the sandbox and the measured times.
 package compose

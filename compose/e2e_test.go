@@ -19,6 +19,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/imagespec"
@@ -122,7 +123,7 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 
 	out := lowerTempDir(t)
 	const tagName = "e2e-nginx-openssh-server"
-	compose := func(noCache bool, how Assembly) *Image {
+	compose := func(noCache bool, how configure.Assembly) *Image {
 		img, err := Compose(context.Background(), Options{
 			Packages: es, Request: req, Store: s, NoCache: noCache, Assemble: how,
 			Output: output.Layout{Dir: out, Tag: tagName},
@@ -135,18 +136,18 @@ func TestE2ENginxOpenSSH(t *testing.T) {
 		return img
 	}
 	// The overlay path, the cache, then the extraction path: one digest.
-	img := compose(true, AssembleOverlay)
+	img := compose(true, configure.AssembleOverlay)
 	if img.Assembled != "overlay" {
 		t.Errorf("assembled %q, want overlay", img.Assembled)
 	}
-	again := compose(false, AssembleOverlay)
+	again := compose(false, configure.AssembleOverlay)
 	if !again.Cached || again.Manifest.Digest != img.Manifest.Digest {
 		t.Errorf("second compose: cached %v, digest %s, want cached and %s", again.Cached, again.Manifest.Digest, img.Manifest.Digest)
 	}
 	if again.Timings.Total > time.Second {
 		t.Errorf("cached compose took %s, want ≤ 1 s", again.Timings.Total)
 	}
-	fresh := compose(true, AssembleExtract)
+	fresh := compose(true, configure.AssembleExtract)
 	if fresh.Manifest.Digest != img.Manifest.Digest || fresh.Assembled != "extract" {
 		t.Errorf("configuring again over extracted layers gave %s (configure layer %s), the overlay run %s (configure layer %s): not reproducible",
 			fresh.Manifest.Digest, fresh.Layers[len(fresh.Layers)-1].Digest, img.Manifest.Digest, img.Layers[len(img.Layers)-1].Digest)

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/convert"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
@@ -55,9 +56,9 @@ func TestComposeFailingScript(t *testing.T) {
 				Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true,
 				Output: output.Layout{Dir: out, Tag: "failing"},
 			})
-			var se *ScriptError
+			var se *configure.ScriptError
 			if !errors.As(err, &se) {
-				t.Fatalf("got %v, want a ScriptError", err)
+				t.Fatalf("got %v, want a configure.ScriptError", err)
 			}
 			if se.Package != name || se.Script != script || !strings.Contains(se.Output, "boom from") {
 				t.Errorf("ScriptError{Package: %q, Script: %q, Output: %q}", se.Package, se.Script, se.Output)
@@ -85,7 +86,7 @@ func TestComposeEssential(t *testing.T) {
 
 // A failing postinst's last lines are in the error message, after the
 // lines dpkg printed for other packages: the error quotes the failing
-// script's part of dpkg's output, its last errorLines lines.
+// script's part of dpkg's output, its last configure.ErrorLines lines.
 func TestComposeScriptErrorLastLines(t *testing.T) {
 	needRoot(t)
 	s := testStore(t)
@@ -98,9 +99,9 @@ func TestComposeScriptErrorLastLines(t *testing.T) {
 		Packages: append(append([]index.Entry(nil), base...), e), Store: s, NoCache: true,
 		Output: output.Layout{Dir: t.TempDir()},
 	})
-	var se *ScriptError
+	var se *configure.ScriptError
 	if !errors.As(err, &se) || se.Package != name || se.Script != "postinst" {
-		t.Fatalf("got %v, want a postinst ScriptError of %s", err, name)
+		t.Fatalf("got %v, want a postinst configure.ScriptError of %s", err, name)
 	}
 	msg := err.Error()
 	t.Logf("error:\n%s", msg)
@@ -110,17 +111,17 @@ func TestComposeScriptErrorLastLines(t *testing.T) {
 		}
 	}
 	if strings.Contains(msg, "chatty line 30\n") {
-		t.Errorf("error quotes more than the last %d lines", errorLines)
+		t.Errorf("error quotes more than the last %d lines", configure.ErrorLines)
 	}
-	if n := strings.Count(msg, "\n"); n > errorLines+2 {
-		t.Errorf("error has %d lines, want about %d", n+1, errorLines)
+	if n := strings.Count(msg, "\n"); n > configure.ErrorLines+2 {
+		t.Errorf("error has %d lines, want about %d", n+1, configure.ErrorLines)
 	}
 }
 
 // An error says so when the script printed nothing (mariadb-server's
 // preinst sends adduser's output to /dev/null).
 func TestScriptErrorSilent(t *testing.T) {
-	err := &ScriptError{Package: "p", Script: "preinst", Err: errors.New("exit status 1")}
+	err := &configure.ScriptError{Package: "p", Script: "preinst", Err: errors.New("exit status 1")}
 	if got, want := err.Error(), "p preinst failed: exit status 1\n(it printed nothing)"; got != want {
 		t.Errorf("got %q, want %q", got, want)
 	}

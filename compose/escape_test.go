@@ -22,6 +22,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
@@ -78,7 +79,7 @@ func TestSandboxEscapes(t *testing.T) {
 	e := handMade(t, s, fixtures.EscapeDeb(t, tg), "deb2fs-escape")
 	since := time.Now()
 
-	for _, how := range []Assembly{AssembleOverlay, AssembleExtract} {
+	for _, how := range []configure.Assembly{configure.AssembleOverlay, configure.AssembleExtract} {
 		t.Run(string(how), func(t *testing.T) {
 			out := t.TempDir()
 			img, err := Compose(context.Background(), Options{
@@ -222,9 +223,9 @@ func TestSandboxRunaways(t *testing.T) {
 		_, err := compose(t, fixtures.ScriptDeb(name, map[string]string{
 			"postinst": "bomb() { bomb | bomb & }\nbomb\nwait\n",
 		}), name, time.Minute)
-		var se *ScriptError
+		var se *configure.ScriptError
 		if !errors.As(err, &se) || !strings.Contains(se.Output, "Cannot fork") {
-			t.Fatalf("got %v, want a ScriptError whose output says the script cannot fork", err)
+			t.Fatalf("got %v, want a configure.ScriptError whose output says the script cannot fork", err)
 		}
 	})
 }
@@ -294,13 +295,13 @@ func TestComposeKilled(t *testing.T) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	prefix := rootPrefix + strconv.Itoa(child.Process.Pid) + "-"
+	prefix := configure.RootPrefix + strconv.Itoa(child.Process.Pid) + "-"
 	mi, _ := os.ReadFile("/proc/self/mountinfo")
 	if strings.Contains(string(mi), prefix) {
 		t.Errorf("a mount of the killed compose's work area is left on the host")
 	}
-	removeStaleRoots(defaultWorkDir())
-	if m, _ := filepath.Glob(filepath.Join(defaultWorkDir(), prefix+"*")); len(m) != 0 {
+	configure.RemoveStaleRoots(configure.DefaultWorkDir())
+	if m, _ := filepath.Glob(filepath.Join(configure.DefaultWorkDir(), prefix+"*")); len(m) != 0 {
 		t.Errorf("the killed compose's work area survived the next cleanup: %v", m)
 	}
 }

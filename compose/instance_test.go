@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/output"
@@ -45,9 +46,9 @@ func TestInstanceStateCaught(t *testing.T) {
 	opts := Options{Packages: es, Store: s, Output: output.Layout{Dir: t.TempDir(), Tag: "edge-random"},
 		CheckInstanceState: true, NoCache: true, Logf: t.Logf}
 	_, err := Compose(context.Background(), opts)
-	var ise *InstanceStateError
+	var ise *configure.InstanceStateError
 	if !errors.As(err, &ise) {
-		t.Fatalf("compose with edge-random: %v, want an InstanceStateError", err)
+		t.Fatalf("compose with edge-random: %v, want an configure.InstanceStateError", err)
 	}
 	t.Log(err)
 	got := map[string]string{}
@@ -113,7 +114,7 @@ func TestInstanceStateNginxOpenSSH(t *testing.T) {
 	if keys != 0 {
 		t.Errorf("%d ssh host key files differ, want none: the placeholders should have kept ssh-keygen from running", keys)
 	}
-	key := cacheKey(index.NativeArch(opts.Packages), img.Layers[0].Digest, canonicalOrder(opts.Packages), 0, Accounts{})
+	key := cacheKey(index.NativeArch(opts.Packages), img.Layers[0].Digest, canonicalOrder(opts.Packages), 0, configure.Accounts{})
 	if log, err := os.ReadFile(strings.TrimSuffix(cachePath(s, key), ".json") + ".log"); err != nil || !strings.Contains(string(log), "Setting up openssh-server") || strings.Contains(string(log), "Creating SSH2") {
 		t.Errorf("the postinst made host keys (or no log: %v):\n%s", err, log)
 	}
@@ -131,34 +132,5 @@ func TestInstanceStateNginxOpenSSH(t *testing.T) {
 	}
 	if again.Manifest.Digest != img.Manifest.Digest {
 		t.Errorf("manifest %s, then %s", img.Manifest.Digest, again.Manifest.Digest)
-	}
-}
-
-// compareLayers names each differing path once, with what differs, and
-// paths present in one layer only.
-func TestCompareLayers(t *testing.T) {
-	a := map[string]layerEntry{
-		"etc":            {typ: '5', mode: 0o755},
-		"etc/same":       {typ: '0', mode: 0o644, size: 3, contentSum: [32]byte{1}},
-		"etc/key":        {typ: '0', mode: 0o600, size: 3, contentSum: [32]byte{2}},
-		"etc/owned":      {typ: '0', mode: 0o644, uid: 100},
-		"etc/link":       {typ: '2', link: "a"},
-		"etc/only-first": {typ: '0'},
-	}
-	b := map[string]layerEntry{
-		"etc":             {typ: '5', mode: 0o755},
-		"etc/same":        {typ: '0', mode: 0o644, size: 3, contentSum: [32]byte{1}},
-		"etc/key":         {typ: '0', mode: 0o640, size: 3, contentSum: [32]byte{3}},
-		"etc/owned":       {typ: '0', mode: 0o644, uid: 101},
-		"etc/link":        {typ: '2', link: "b"},
-		"etc/only-second": {typ: '0'},
-	}
-	var got []string
-	for _, d := range compareLayers(a, b) {
-		got = append(got, d.Path+": "+d.What)
-	}
-	want := "etc/key: content, mode|etc/link: link target|etc/only-first: only in the first run|etc/only-second: only in the second run|etc/owned: owner"
-	if strings.Join(got, "|") != want {
-		t.Errorf("got  %s\nwant %s", strings.Join(got, "|"), want)
 	}
 }

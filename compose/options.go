@@ -7,6 +7,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/imagespec"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/output"
@@ -48,7 +49,7 @@ type Options struct {
 	Config Config
 	// Accounts are users and groups made before the packages are
 	// configured.
-	Accounts Accounts
+	Accounts configure.Accounts
 	// Files make the files layer, above the configure layer; none makes
 	// no files layer.
 	Files []File
@@ -60,7 +61,7 @@ type Options struct {
 	WorkDir string
 	// Assemble says how the scratch root is materialised; the zero value
 	// is overlayfs when possible, extraction otherwise.
-	Assemble Assembly
+	Assemble configure.Assembly
 	// NoCache makes compose configure again even when the configure layer
 	// of the same inputs is cached (the result replaces the cache entry).
 	NoCache bool
@@ -137,7 +138,7 @@ type Image struct {
 	SourceDateEpoch int64
 	// InstanceState is the differential check's result, when it was asked
 	// for (it may come from the cache).
-	InstanceState *InstanceState
+	InstanceState *configure.InstanceState
 	// Pushed counts what a push to a registry uploaded.
 	Pushed output.PushStats
 	// Timings break the run down.
@@ -146,14 +147,11 @@ type Image struct {
 
 // Timings are the durations of compose's steps.
 type Timings struct {
-	Resolve   time.Duration // resolving the request over the index
-	Assemble  time.Duration // materialising the root from the layers
-	Preinst   time.Duration // every preinst install
-	Configure time.Duration // dpkg --configure --pending
-	Capture   time.Duration // normalising and writing the configure layer
-	Write     time.Duration // base layer, config, manifest, tag
-	Verify    time.Duration // hashing the layer blobs (part of Write)
-	Total     time.Duration
+	Resolve           time.Duration // resolving the request over the index
+	configure.Timings               // assemble, preinst, configure, capture
+	Write             time.Duration // base layer, config, manifest, tag
+	Verify            time.Duration // hashing the layer blobs (part of Write)
+	Total             time.Duration
 }
 
 func (t Timings) String() string {

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/fixtures"
 	"github.com/deb2fs/deb2fs/index"
@@ -195,7 +196,7 @@ func TestVerifyUnpackedTreeEdited(t *testing.T) {
 	wantProblem(t, checkStore(t, s, false), e.Layer.Digest.Hex, "var/lib/dpkg/info/"+verifyPkg+".postinst")
 
 	var log logCapture
-	img, err := Compose(context.Background(), Options{Packages: es, Store: s, NoCache: true, Assemble: AssembleOverlay, Logf: log.logf,
+	img, err := Compose(context.Background(), Options{Packages: es, Store: s, NoCache: true, Assemble: configure.AssembleOverlay, Logf: log.logf,
 		Output: output.Layout{Dir: out, Tag: "second"}})
 	if err != nil {
 		t.Fatal(err)
@@ -320,7 +321,7 @@ func TestVerifyCostNginxOpenSSH(t *testing.T) {
 	req := resolve.Request{Install: []string{"nginx", "openssh-server"}}
 	es := hostSet(t, s, req)
 	for range 2 { // the second run has a warm cache of this format
-		img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: true, Assemble: AssembleOverlay,
+		img, err := Compose(context.Background(), Options{Packages: es, Request: req, Store: s, NoCache: true, Assemble: configure.AssembleOverlay,
 			Output: output.Layout{Dir: t.TempDir()}})
 		if err != nil {
 			t.Fatal(err)

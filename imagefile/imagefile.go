@@ -34,6 +34,7 @@ import (
 	"github.com/deb2fs/deb2fs/aptsources"
 	"github.com/deb2fs/deb2fs/archive"
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/extsource"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/localdeb"
@@ -62,7 +63,7 @@ type Definition struct {
 	// Sources are extra apt sources, each signed by the keyring of the
 	// build context it names (SignedBy, an absolute path).
 	Sources  []aptsources.Source
-	Accounts compose.Accounts
+	Accounts configure.Accounts
 	// Files are the files layer's entries, the context's directories
 	// expanded into their files.
 	Files  []compose.File
@@ -440,7 +441,7 @@ func (p *parser) definition(r *raw, contextDir string) (*Definition, error) {
 			return nil, p.errAt(key+".name", "group %s is declared twice (or is root)", g.Name)
 		}
 		groups[g.Name] = g.GID
-		d.Accounts.Groups = append(d.Accounts.Groups, compose.Group{Name: g.Name, GID: g.GID, Members: g.Members})
+		d.Accounts.Groups = append(d.Accounts.Groups, configure.Group{Name: g.Name, GID: g.GID, Members: g.Members})
 	}
 	for i, u := range r.Accounts.Users {
 		key := fmt.Sprintf("accounts.users[%d]", i)
@@ -462,7 +463,7 @@ func (p *parser) definition(r *raw, contextDir string) (*Definition, error) {
 		if _, ok := groups[u.Name]; !ok {
 			groups[u.Name] = gid // the group made with the user, when no group has gid
 		}
-		d.Accounts.Users = append(d.Accounts.Users, compose.User{Name: u.Name, UID: u.UID, GID: gid, Home: home, Shell: shell, Gecos: u.Gecos, Groups: u.Groups})
+		d.Accounts.Users = append(d.Accounts.Users, configure.User{Name: u.Name, UID: u.UID, GID: gid, Home: home, Shell: shell, Gecos: u.Gecos, Groups: u.Groups})
 	}
 
 	// Files.

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/compose/configure"
 )
 
 // buildContext makes a build context with a site/ tree and returns its path.
@@ -81,9 +82,9 @@ func TestParse(t *testing.T) {
 	if d.Name != "site" || !reflect.DeepEqual(d.Packages, []string{"nginx", "curl=7.88.1-10+deb12u8"}) {
 		t.Errorf("name %q packages %q", d.Name, d.Packages)
 	}
-	wantAcc := compose.Accounts{
-		Groups: []compose.Group{{Name: "web", GID: 2000}},
-		Users:  []compose.User{{Name: "site", UID: 1000, GID: 1000, Home: "/home/site", Shell: "/usr/sbin/nologin", Groups: []string{"web"}}},
+	wantAcc := configure.Accounts{
+		Groups: []configure.Group{{Name: "web", GID: 2000}},
+		Users:  []configure.User{{Name: "site", UID: 1000, GID: 1000, Home: "/home/site", Shell: "/usr/sbin/nologin", Groups: []string{"web"}}},
 	}
 	if !reflect.DeepEqual(d.Accounts, wantAcc) {
 		t.Errorf("accounts %+v", d.Accounts)

@@ -94,7 +94,7 @@ func Walk(root string, fn func(rel string, st *syscall.Stat_t)) error {
 type Change struct {
 	Rel      string
 	Whiteout bool
-	Stat       syscall.Stat_t
+	Stat     syscall.Stat_t
 }
 
 // diff compares the configured root with the snapshot of the union of the

@@ -219,8 +219,8 @@ func ReadUnpacked(final string, h v1.Hash) (*Unpacked, error) {
 // overlayLayer is one lower layer of the mount: its name for errors (a
 // package, or "the base layer") and its unpacked directory.
 type OverlayLayer struct {
-	Name string
-	Unpacked    *Unpacked
+	Name     string
+	Unpacked *Unpacked
 }
 
 // checkOverlay makes the extraction path's decisions from the layers'

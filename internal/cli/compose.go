@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/deb2fs/deb2fs/compose"
+	"github.com/deb2fs/deb2fs/compose/configure"
 	"github.com/deb2fs/deb2fs/imagefile"
 	"github.com/deb2fs/deb2fs/index"
 	"github.com/deb2fs/deb2fs/output"
@@ -137,11 +138,11 @@ Prints the image reference and manifest digest; the step times go to stderr.`,
 			if push {
 				out = reg.MountFromMirror(layersFrom)
 			}
-			how := compose.Assembly(assemble)
+			how := configure.Assembly(assemble)
 			if assemble == "auto" {
-				how = compose.AssembleAuto
+				how = configure.AssembleAuto
 			}
-			if how != compose.AssembleAuto && how != compose.AssembleOverlay && how != compose.AssembleExtract {
+			if how != configure.AssembleAuto && how != configure.AssembleOverlay && how != configure.AssembleExtract {
 				return fmt.Errorf("--assemble %q: want auto, overlay or extract", assemble)
 			}
 			start := time.Now()

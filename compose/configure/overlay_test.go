@@ -1,4 +1,4 @@
-package compose
+package configure
 
 import (
 	"archive/tar"
@@ -54,8 +54,8 @@ func (f *overlayFixture) assembleWith(t *testing.T, how Assembly, replaces map[s
 			f.pkgs[i].Replaces = r
 		}
 	}
-	c := &composer{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
-	dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
+	c := &builder{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
+	dir, err := os.MkdirTemp(DefaultWorkDir(), RootPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,8 +247,8 @@ func TestOverlayStaleAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	c := &composer{opts: Options{Assemble: AssembleOverlay}, st: f.st, pkgs: f.pkgs}
-	dir := filepath.Join(work, rootPrefix+strconv.Itoa(dead.Process.Pid)+"-x")
+	c := &builder{opts: Options{Assemble: AssembleOverlay}, st: f.st, pkgs: f.pkgs}
+	dir := filepath.Join(work, RootPrefix+strconv.Itoa(dead.Process.Pid)+"-x")
 	os.Mkdir(dir, 0o700)
 	sc := &scratch{dir: dir}
 	if _, err := c.assemble(sc, f.base, configureRun{}); err != nil || !sc.overlay {
@@ -258,7 +258,7 @@ func TestOverlayStaleAndCache(t *testing.T) {
 		t.Fatal("the overlay is mounted in the host's mount namespace")
 	}
 	sc.box.Close()
-	removeStaleRoots(work)
+	RemoveStaleRoots(work)
 	if _, err := os.Lstat(dir); err == nil {
 		sc.remove()
 		t.Fatal("the stale work area survived")
@@ -278,9 +278,9 @@ func TestOverlayStaleAndCache(t *testing.T) {
 func TestOverlayColdCacheFill(t *testing.T) {
 	needRoot(t)
 	f := newOverlayFixture(t, overlayBase, replacesLayers(), "a", "b")
-	c := &composer{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
+	c := &builder{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
 	newScratch := func() *scratch {
-		dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
+		dir, err := os.MkdirTemp(DefaultWorkDir(), RootPrefix)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -304,7 +304,7 @@ func TestOverlayColdCacheFill(t *testing.T) {
 			t.Errorf("layer %s not unpacked in the background", d.Digest)
 		}
 	}
-	c2 := &composer{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
+	c2 := &builder{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
 	warm := newScratch()
 	if _, err := c2.assemble(warm, f.base, configureRun{}); err != nil {
 		t.Fatal(err)

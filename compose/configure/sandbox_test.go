@@ -1,4 +1,4 @@
-package compose
+package configure
 
 import (
 	"bytes"
@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/internal/hosttest"
 	"github.com/deb2fs/deb2fs/resolve"
 )
 
@@ -18,18 +20,18 @@ import (
 // CAP_SYS_ADMIN and CAP_SYS_CHROOT, and only the environment compose sets.
 func TestSandbox(t *testing.T) {
 	needRoot(t)
-	s := testStore(t)
-	es := hostSet(t, s, resolve.Request{})
+	s := hosttest.CacheStore(t)
+	es := hosttest.HostSet(t, s, resolve.Request{})
 	var base bytes.Buffer
-	desc, _, err := writeBaseLayer(&base, index.NativeArch(es))
+	desc, _, err := rootfs.WriteBaseLayer(&base, index.NativeArch(es))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Layout().PutBytes(desc.MediaType, base.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	c := &composer{opts: Options{Assemble: AssembleExtract}, st: s, pkgs: es}
-	dir, err := os.MkdirTemp(defaultWorkDir(), rootPrefix)
+	c := &builder{opts: Options{Assemble: AssembleExtract}, st: s, pkgs: es}
+	dir, err := os.MkdirTemp(DefaultWorkDir(), RootPrefix)
 	if err != nil {
 		t.Fatal(err)
 	}

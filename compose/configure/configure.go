@@ -1,4 +1,4 @@
-package compose
+package configure
 
 import (
 	"bufio"
@@ -21,14 +21,14 @@ type ScriptError struct {
 	Err     error
 }
 
-// errorLines is how many of a failed script's last output lines its
+// ErrorLines is how many of a failed script's last output lines its
 // error message carries.
-const errorLines = 20
+const ErrorLines = 20
 
 // Error names the package and the script and quotes the last errorLines
 // lines of its output, or says it printed nothing.
 func (e *ScriptError) Error() string {
-	return fmt.Sprintf("%s %s failed: %v\n%s", e.Package, e.Script, e.Err, lastLines(e.Output, errorLines))
+	return fmt.Sprintf("%s %s failed: %v\n%s", e.Package, e.Script, e.Err, lastLines(e.Output, ErrorLines))
 }
 
 // lastLines is the last n lines of out, noting how many were left out

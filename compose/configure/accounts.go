@@ -1,4 +1,4 @@
-package compose
+package configure
 
 import (
 	"bufio"
@@ -43,10 +43,10 @@ type User struct {
 	Groups      []string
 }
 
-func (a Accounts) empty() bool { return len(a.Groups) == 0 && len(a.Users) == 0 }
+func (a Accounts) Empty() bool { return len(a.Groups) == 0 && len(a.Users) == 0 }
 
 // key is the accounts' line in the configure cache key.
-func (a Accounts) key() string {
+func (a Accounts) Key() string {
 	var b strings.Builder
 	for _, g := range a.Groups {
 		fmt.Fprintf(&b, "group %s %d %s\n", g.Name, g.GID, strings.Join(g.Members, ","))
@@ -60,7 +60,7 @@ func (a Accounts) key() string {
 var accountName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
 // check refuses names and fields the account files cannot hold.
-func (a Accounts) check() error {
+func (a Accounts) Check() error {
 	field := func(what, v string) error {
 		if strings.ContainsAny(v, ":\n") {
 			return fmt.Errorf("%s %q: ':' and newlines are not allowed", what, v)
@@ -139,7 +139,7 @@ func (f *accountFile) write() error {
 // supplementary memberships, and each user's home directory, made in the
 // sandbox so that it belongs to the user there. A name or id the image
 // already has is an error naming both.
-func (c *composer) addAccounts(ctx context.Context, sb *scriptSandbox, root string, a Accounts) error {
+func (c *builder) addAccounts(ctx context.Context, sb *scriptSandbox, root string, a Accounts) error {
 	group, err := readAccountFile(root, "group")
 	if err != nil {
 		return fmt.Errorf("accounts: %w (no base-passwd in the image?)", err)

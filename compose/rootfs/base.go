@@ -1,11 +1,10 @@
-package compose
+package rootfs
 
 import (
 	"archive/tar"
 	"io"
 	"time"
 
-	"github.com/deb2fs/deb2fs/compose/rootfs"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -59,12 +58,12 @@ func baseEntries(arch string) []baseEntry {
 	return es
 }
 
-// writeBaseLayer writes the base layer of architecture arch. Every entry is
+// WriteBaseLayer writes the base layer of architecture arch. Every entry is
 // owned by root with the Unix epoch as mtime, like the package layers'
 // directories, so the base is the same for every image of an
 // architecture and shared between them.
-func writeBaseLayer(w io.Writer, arch string) (v1.Descriptor, v1.Hash, error) {
-	lw := rootfs.NewLayerWriter(w)
+func WriteBaseLayer(w io.Writer, arch string) (v1.Descriptor, v1.Hash, error) {
+	lw := NewLayerWriter(w)
 	for _, e := range baseEntries(arch) {
 		hdr := &tar.Header{
 			Typeflag: e.typ, Name: e.name, Linkname: e.linkname, Mode: e.mode,

@@ -1,4 +1,4 @@
-package compose
+package configure
 
 import (
 	"context"
@@ -40,7 +40,7 @@ var transient = []string{
 // package layers in a scratch root, configures it and writes the
 // difference as a blob into the store. With Options.CheckInstanceState it
 // configures a second root too and compares them (buildChecked).
-func (c *composer) build(ctx context.Context, base v1.Descriptor) (*cacheRecord, error) {
+func (c *builder) build(ctx context.Context, base v1.Descriptor) (*Result, error) {
 	if c.opts.CheckInstanceState {
 		return c.buildChecked(ctx, base)
 	}
@@ -115,17 +115,17 @@ func (s *scratch) remove() {
 // configureRoot assembles the layers in a new scratch root and runs every
 // preinst and dpkg --configure --pending in it. The caller removes the
 // work area (remove); on error it is removed already.
-func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run configureRun) (_ *configured, err error) {
+func (c *builder) configureRoot(ctx context.Context, base v1.Descriptor, run configureRun) (_ *configured, err error) {
 	tm := run.timings
 	if tm == nil {
 		tm = &Timings{}
 	}
 	work := c.opts.WorkDir
 	if work == "" {
-		work = defaultWorkDir()
+		work = DefaultWorkDir()
 	}
-	removeStaleRoots(work)
-	dir, err := os.MkdirTemp(work, fmt.Sprintf("%s%d-", rootPrefix, os.Getpid()))
+	RemoveStaleRoots(work)
+	dir, err := os.MkdirTemp(work, fmt.Sprintf("%s%d-", RootPrefix, os.Getpid()))
 	if err != nil {
 		return nil, err
 	}
@@ -200,7 +200,7 @@ func (c *composer) configureRoot(ctx context.Context, base v1.Descriptor, run co
 		}
 		n += k
 		tm.Preinst += time.Since(t)
-		if !accounted && !c.opts.Accounts.empty() {
+		if !accounted && !c.opts.Accounts.Empty() {
 			if err := c.addAccounts(ctx, sb, root, c.opts.Accounts); err != nil {
 				return nil, err
 			}
@@ -238,7 +238,7 @@ func removeTransient(root string) error {
 
 // capture writes the difference between a configured root and the union
 // of its layers as the configure layer, a blob in the store.
-func (c *composer) capture(cf *configured) (*cacheRecord, error) {
+func (c *builder) capture(cf *configured) (*Result, error) {
 	changes, err := rootfs.Diff(cf.root, cf.before)
 	if err != nil {
 		return nil, err
@@ -255,14 +255,14 @@ func (c *composer) capture(cf *configured) (*cacheRecord, error) {
 	}
 	desc.MediaType = types.OCILayer
 	c.logf("configure layer: %d entries, %d bytes", len(changes), desc.Size)
-	return &cacheRecord{Layer: desc, DiffID: diffID, SourceDateEpoch: cf.sde}, nil
+	return &Result{Layer: desc, DiffID: diffID, SourceDateEpoch: cf.sde}, nil
 }
 
 // logPrivileged says which setuid and setgid files the maintainer scripts
 // made or changed: legitimate (dpkg-statoverride, e.g. crontab setgid
 // crontab) but worth seeing, since such a file runs with its owner's
 // rights in every container of the image.
-func (c *composer) logPrivileged(changes []rootfs.Change) {
+func (c *builder) logPrivileged(changes []rootfs.Change) {
 	for _, ch := range changes {
 		m := ch.Stat.Mode
 		if ch.Whiteout || m&syscall.S_IFMT != syscall.S_IFREG || m&(syscall.S_ISUID|syscall.S_ISGID) == 0 {
@@ -281,22 +281,22 @@ func (c *composer) logPrivileged(changes []rootfs.Change) {
 	}
 }
 
-// rootPrefix starts the names of scratch roots: rootPrefix PID - random.
-const rootPrefix = "deb2fs-compose-"
+// RootPrefix starts the names of scratch roots: RootPrefix PID - random.
+const RootPrefix = "deb2fs-compose-"
 
-// removeStaleRoots removes the work areas that runs killed before they
+// RemoveStaleRoots removes the work areas that runs killed before they
 // could clean up left in dir (on /dev/shm they hold memory; an overlay
 // root is still mounted).
-func removeStaleRoots(dir string) {
-	store.RemoveStale(dir, rootPrefix, func(p string) {
+func RemoveStaleRoots(dir string) {
+	store.RemoveStale(dir, RootPrefix, func(p string) {
 		(&scratch{dir: p}).remove()
 	})
 }
 
-// defaultWorkDir is /dev/shm when it is a tmpfs (assembling ~100 packages
+// DefaultWorkDir is /dev/shm when it is a tmpfs (assembling ~100 packages
 // there takes a fraction of the time it takes on a disk), else the
 // temporary directory.
-func defaultWorkDir() string {
+func DefaultWorkDir() string {
 	var st syscall.Statfs_t
 	if syscall.Statfs("/dev/shm", &st) == nil && st.Type == 0x01021994 && st.Bavail*uint64(st.Bsize) > 2<<30 {
 		return "/dev/shm"
@@ -305,7 +305,7 @@ func defaultWorkDir() string {
 }
 
 // versionOf returns the version of a package of the set, or "".
-func (c *composer) versionOf(name string) string {
+func (c *builder) versionOf(name string) string {
 	for _, e := range c.pkgs {
 		if e.Package == name {
 			return e.Version
@@ -315,10 +315,4 @@ func (c *composer) versionOf(name string) string {
 }
 
 // names returns the set's package names.
-func (c *composer) names() []string {
-	out := make([]string, len(c.pkgs))
-	for i, e := range c.pkgs {
-		out[i] = e.Package
-	}
-	return out
-}
+func (c *builder) names() []string { return PackageNames(c.pkgs) }

@@ -1,11 +1,13 @@
-package compose
+package configure
 
 import (
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/deb2fs/deb2fs/index"
+	"github.com/deb2fs/deb2fs/store"
 )
 
 // A preinst of a package outside the Essential set runs after what it
@@ -52,4 +54,22 @@ func TestStages(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("stages:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+}
+
+// needRoot skips a test that needs root (namespaces, chown, mknod).
+func needRoot(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("configuring needs root: namespaces, file ownership")
+	}
+}
+
+// openStore opens (making it) the store in dir.
+func openStore(t *testing.T, dir string) *store.Store {
+	t.Helper()
+	s, err := store.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
 }

@@ -1,19 +1,20 @@
-package compose
+package rootfs_test
 
 import (
 	"bytes"
 	"testing"
 
+	"github.com/deb2fs/deb2fs/compose/rootfs"
 	"github.com/deb2fs/deb2fs/compose/rootfs/rootfstest"
 )
 
 func TestBaseLayerDeterministic(t *testing.T) {
 	var a, b bytes.Buffer
-	da, _, err := writeBaseLayer(&a, "amd64")
+	da, _, err := rootfs.WriteBaseLayer(&a, "amd64")
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, _, _ := writeBaseLayer(&b, "amd64")
+	db, _, _ := rootfs.WriteBaseLayer(&b, "amd64")
 	if da.Digest != db.Digest || !bytes.Equal(a.Bytes(), b.Bytes()) {
 		t.Fatal("base layer differs between two runs")
 	}
@@ -26,7 +27,7 @@ func TestBaseLayerDeterministic(t *testing.T) {
 		t.Errorf("base layer lacks %v; has %v", want, got)
 	}
 	var c bytes.Buffer
-	writeBaseLayer(&c, "arm64")
+	rootfs.WriteBaseLayer(&c, "arm64")
 	for _, e := range rootfstest.LayerEntries(t, c.Bytes()) {
 		if e == "2 lib64 -> usr/lib64" {
 			t.Error("arm64 base has lib64")
