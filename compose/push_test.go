@@ -227,7 +227,7 @@ func TestPushMountFrom(t *testing.T) {
 	if err := remote.WriteLayer(mustRepo(t, addr+"/deb2fs/app2"), mustLayer(t, s, img, img.Layers[0].Digest)); err != nil {
 		t.Fatal(err)
 	}
-	opts.Output = output.Registry{Ref: ref2}
+	opts.Output = output.Registry{Ref: ref2, MountFrom: mirrorRepo}
 	img2, err := Compose(context.Background(), opts)
 	if err != nil {
 		t.Fatal(err)
