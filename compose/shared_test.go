@@ -7,7 +7,6 @@ import (
 
 	"github.com/deb2fs/deb2fs/output"
 	"github.com/deb2fs/deb2fs/resolve"
-	"github.com/deb2fs/deb2fs/store"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
@@ -67,14 +66,4 @@ func TestSharedLayers(t *testing.T) {
 // blobPath is where the OCI layout in dir keeps blob h.
 func blobPath(dir string, h v1.Hash) string {
 	return filepath.Join(dir, "blobs", h.Algorithm, h.Hex)
-}
-
-// openStore opens (making it) the store in dir.
-func openStore(t *testing.T, dir string) *store.Store {
-	t.Helper()
-	s, err := store.Open(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
 }

@@ -1,7 +1,6 @@
 package store
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -101,56 +100,24 @@ func (s *Store) PublishTagged(keys []convert.Key, tagged []v1.Descriptor) error 
 			return fmt.Errorf("store %s: tagged descriptor %s: %w", s.dir, d.Digest, fs.ErrNotExist)
 		}
 	}
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	idx, err := s.readIndex()
-	if err != nil {
-		return err
-	}
-	byRef := map[string]int{}
-	for i, d := range idx.Manifests {
-		byRef[d.Annotations[imagespec.AnnotationRefName]] = i
-	}
-	put := func(d v1.Descriptor) {
-		ref := d.Annotations[imagespec.AnnotationRefName]
-		if i, ok := byRef[ref]; ok {
-			idx.Manifests[i] = d
-			return
+	return s.layout.updateIndex(func(idx *v1.IndexManifest) error {
+		ds := make([]v1.Descriptor, 0, len(keys)+len(tagged))
+		for _, k := range keys {
+			rec, ok, err := s.record(k)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				return fmt.Errorf("store %s: no layer for key %s", s.dir, k)
+			}
+			ds = append(ds, rec.Manifest)
 		}
-		byRef[ref] = len(idx.Manifests)
-		idx.Manifests = append(idx.Manifests, d)
-	}
-	for _, k := range keys {
-		rec, ok, err := s.record(k)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			return fmt.Errorf("store %s: no layer for key %s", s.dir, k)
-		}
-		put(rec.Manifest)
-	}
-	for _, d := range tagged {
-		put(d)
-	}
-	sort.SliceStable(idx.Manifests, func(i, j int) bool {
-		return idx.Manifests[i].Annotations[imagespec.AnnotationRefName] < idx.Manifests[j].Annotations[imagespec.AnnotationRefName]
-	})
-	old, _ := os.ReadFile(s.indexPath())
-	data, err := marshalIndex(idx)
-	if err != nil {
-		return err
-	}
-	if bytes.Equal(old, data) {
+		putTagged(idx, append(ds, tagged...))
 		return nil
-	}
-	return writeFileAtomic(s, s.indexPath(), data)
+	})
 }
 
-// marshalIndex encodes index.json as writeIndex does.
+// marshalIndex encodes index.json as deb2fs writes it.
 // An empty index lists "manifests": [], as the OCI spec asks, not null.
 func marshalIndex(idx *v1.IndexManifest) ([]byte, error) {
 	if idx.Manifests == nil {

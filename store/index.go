@@ -17,9 +17,3 @@ func (s *Store) Publish(keys []convert.Key) error { return s.PublishTagged(keys,
 func (s *Store) Index() (*v1.IndexManifest, error) { return s.readIndex() }
 
 func (s *Store) readIndex() (*v1.IndexManifest, error) { return s.layout.Index() }
-
-func (s *Store) writeIndex(idx *v1.IndexManifest) error { return s.layout.writeIndex(idx) }
-
-// lock takes the store's exclusive lock, waiting for another run to
-// release it.
-func (s *Store) lock() (func(), error) { return s.layout.Lock() }

@@ -242,30 +242,60 @@ func (l *Layout) writeIndex(idx *v1.IndexManifest) error {
 // by name. The index is replaced under the layout's lock, so a concurrent
 // publication is not lost.
 func (l *Layout) Tag(desc v1.Descriptor, ref string) error {
+	desc.Annotations = map[string]string{imagespec.AnnotationRefName: ref}
+	return l.updateIndex(func(idx *v1.IndexManifest) error {
+		putTagged(idx, []v1.Descriptor{desc})
+		return nil
+	})
+}
+
+// updateIndex changes index.json with change, under the layout's lock,
+// and replaces it atomically unless it came out the same.
+func (l *Layout) updateIndex(change func(*v1.IndexManifest) error) error {
 	unlock, err := l.Lock()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	idx, err := l.Index()
+	old, err := os.ReadFile(l.indexPath())
 	if err != nil {
 		return err
 	}
-	desc.Annotations = map[string]string{imagespec.AnnotationRefName: ref}
-	replaced := false
-	for i, m := range idx.Manifests {
-		if m.Annotations[imagespec.AnnotationRefName] == ref {
-			idx.Manifests[i], replaced = desc, true
-		}
+	idx, err := v1.ParseIndexManifest(bytes.NewReader(old))
+	if err != nil {
+		return fmt.Errorf("%s: index.json: %w", l.dir, err)
 	}
-	if !replaced {
-		idx.Manifests = append(idx.Manifests, desc)
+	if err := change(idx); err != nil {
+		return err
+	}
+	if idx.MediaType == "" {
+		idx.MediaType = types.OCIImageIndex
+	}
+	data, err := marshalIndex(idx)
+	if err != nil || bytes.Equal(old, data) {
+		return err
+	}
+	return l.WriteFile(l.indexPath(), data)
+}
+
+// putTagged adds each of ds to idx, replacing the entry of the same ref
+// name (AnnotationRefName), and sorts the entries by ref name, so that
+// index.json is the same whatever order images were tagged in.
+func putTagged(idx *v1.IndexManifest, ds []v1.Descriptor) {
+	byRef := map[string]int{}
+	for i, d := range idx.Manifests {
+		byRef[d.Annotations[imagespec.AnnotationRefName]] = i
+	}
+	for _, d := range ds {
+		ref := d.Annotations[imagespec.AnnotationRefName]
+		if i, ok := byRef[ref]; ok {
+			idx.Manifests[i] = d
+			continue
+		}
+		byRef[ref] = len(idx.Manifests)
+		idx.Manifests = append(idx.Manifests, d)
 	}
 	sort.SliceStable(idx.Manifests, func(i, j int) bool {
 		return idx.Manifests[i].Annotations[imagespec.AnnotationRefName] < idx.Manifests[j].Annotations[imagespec.AnnotationRefName]
 	})
-	if idx.MediaType == "" {
-		idx.MediaType = types.OCIImageIndex
-	}
-	return l.writeIndex(idx)
 }

@@ -18,27 +18,16 @@ func (s *Store) Untag(refs []string) error {
 	for _, r := range refs {
 		drop[r] = true
 	}
-	unlock, err := s.lock()
-	if err != nil {
-		return err
-	}
-	defer unlock()
-	idx, err := s.readIndex()
-	if err != nil {
-		return err
-	}
-	kept := idx.Manifests[:0]
-	for _, d := range idx.Manifests {
-		if !drop[d.Annotations[imagespec.AnnotationRefName]] {
-			kept = append(kept, d)
+	return s.layout.updateIndex(func(idx *v1.IndexManifest) error {
+		kept := idx.Manifests[:0]
+		for _, d := range idx.Manifests {
+			if !drop[d.Annotations[imagespec.AnnotationRefName]] {
+				kept = append(kept, d)
+			}
 		}
-	}
-	idx.Manifests = kept
-	data, err := marshalIndex(idx)
-	if err != nil {
-		return err
-	}
-	return writeFileAtomic(s, s.indexPath(), data)
+		idx.Manifests = kept
+		return nil
+	})
 }
 
 // Referenced reports whether an index.json entry points at digest h.
