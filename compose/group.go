@@ -198,28 +198,19 @@ func mergeLayer(lw *rootfs.LayerWriter, st *store.Store, e index.Entry, dirs map
 		return err
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return rc.End(nil)
-		}
-		if err != nil {
-			return rc.End(fmt.Errorf("%s: %w", what, err))
-		}
+	return rc.Each(what, func(hdr *tar.Header, r io.Reader) error {
 		if hdr.Typeflag == tar.TypeDir {
 			if dirs[hdr.Name] {
-				continue
+				return nil
 			}
 			dirs[hdr.Name] = true
 		}
 		if err := lw.WriteHeader(hdr); err != nil {
 			return err
 		}
-		if _, err := io.Copy(lw, tr); err != nil {
-			return rc.End(err)
-		}
-	}
+		_, err := io.Copy(lw, r)
+		return err
+	})
 }
 
 // what names the group's layer in errors: the package and version, or the

@@ -45,7 +45,7 @@ type User struct {
 
 func (a Accounts) Empty() bool { return len(a.Groups) == 0 && len(a.Users) == 0 }
 
-// key is the accounts' line in the configure cache key.
+// Key is the accounts' line in the configure cache key.
 func (a Accounts) Key() string {
 	var b strings.Builder
 	for _, g := range a.Groups {
@@ -59,7 +59,7 @@ func (a Accounts) Key() string {
 
 var accountName = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
 
-// check refuses names and fields the account files cannot hold.
+// Check refuses names and fields the account files cannot hold.
 func (a Accounts) Check() error {
 	field := func(what, v string) error {
 		if strings.ContainsAny(v, ":\n") {
@@ -139,7 +139,7 @@ func (f *accountFile) write() error {
 // supplementary memberships, and each user's home directory, made in the
 // sandbox so that it belongs to the user there. A name or id the image
 // already has is an error naming both.
-func (c *builder) addAccounts(ctx context.Context, sb *scriptSandbox, root string, a Accounts) error {
+func (c *Builder) addAccounts(ctx context.Context, sb *scriptSandbox, root string, a Accounts) error {
 	group, err := readAccountFile(root, "group")
 	if err != nil {
 		return fmt.Errorf("accounts: %w (no base-passwd in the image?)", err)

@@ -43,7 +43,7 @@ type assembled struct {
 // it. Both paths give the same tree: extraction applies the layers in
 // order, overlayfs stacks them as they are (checkOverlay refuses what
 // would differ).
-func (c *builder) assemble(sc *scratch, base v1.Descriptor, run configureRun) (*assembled, error) {
+func (c *Builder) assemble(sc *scratch, base v1.Descriptor, run configureRun) (*assembled, error) {
 	if c.ids.Count == 0 {
 		ids, err := sandbox.DefaultIDs()
 		if err != nil {
@@ -103,7 +103,7 @@ func (c *builder) assemble(sc *scratch, base v1.Descriptor, run configureRun) (*
 }
 
 // enter starts the sandbox over the assembled tree.
-func (c *builder) enter(sc *scratch, run configureRun) error {
+func (c *Builder) enter(sc *scratch, run configureRun) error {
 	host := run.hostname
 	if host == "" {
 		host = Hostname
@@ -129,7 +129,7 @@ func (c *builder) enter(sc *scratch, run configureRun) error {
 
 // assembleExtract extracts the layers, in order, into the work area's
 // tree.
-func (c *builder) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled, error) {
+func (c *Builder) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled, error) {
 	root := filepath.Join(sc.dir, "tree")
 	if err := os.Mkdir(root, 0o755); err != nil {
 		return nil, err
@@ -160,7 +160,7 @@ func (c *builder) assembleExtract(sc *scratch, base v1.Descriptor) (*assembled, 
 // that stacking them means what extracting them would, and readies the
 // lower (top first), upper and work directories of the overlayfs the
 // sandbox mounts.
-func (c *builder) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled, error) {
+func (c *Builder) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled, error) {
 	layers := make([]rootfs.OverlayLayer, len(c.pkgs)+1)
 	layers[0].Name = "the base layer"
 	var g errgroup.Group
@@ -213,7 +213,7 @@ func (c *builder) assembleOverlay(sc *scratch, base v1.Descriptor) (*assembled, 
 }
 
 // layerDescs are the base layer and the package layers, in order.
-func (c *builder) layerDescs(base v1.Descriptor) []v1.Descriptor {
+func (c *Builder) layerDescs(base v1.Descriptor) []v1.Descriptor {
 	out := []v1.Descriptor{base}
 	for _, e := range c.pkgs {
 		out = append(out, v1.Descriptor{Digest: e.Layer.Digest, MediaType: e.Layer.MediaType, Size: e.Layer.Size})
@@ -223,7 +223,7 @@ func (c *builder) layerDescs(base v1.Descriptor) []v1.Descriptor {
 
 // fillCache unpacks layers into the cache in the background, once per
 // compose, on all but one CPU; waitFill waits for it.
-func (c *builder) fillCache(ds []v1.Descriptor) {
+func (c *Builder) fillCache(ds []v1.Descriptor) {
 	c.fillOnce.Do(func() {
 		c.fillStart, c.fillN = time.Now(), len(ds)
 		done := make(chan error, 1)
@@ -245,9 +245,9 @@ func (c *builder) fillCache(ds []v1.Descriptor) {
 	})
 }
 
-// waitFill waits for the background cache fill, if one runs, and logs how
+// Wait waits for the background cache fill, if one runs, and logs how
 // it went: a failure only means the next compose unpacks again.
-func (c *builder) waitFill() {
+func (c *Builder) Wait() {
 	if c.fill == nil {
 		return
 	}

@@ -40,7 +40,7 @@ var transient = []string{
 // package layers in a scratch root, configures it and writes the
 // difference as a blob into the store. With Options.CheckInstanceState it
 // configures a second root too and compares them (buildChecked).
-func (c *builder) build(ctx context.Context, base v1.Descriptor) (*Result, error) {
+func (c *Builder) build(ctx context.Context, base v1.Descriptor) (*Result, error) {
 	if c.opts.CheckInstanceState {
 		return c.buildChecked(ctx, base)
 	}
@@ -115,7 +115,7 @@ func (s *scratch) remove() {
 // configureRoot assembles the layers in a new scratch root and runs every
 // preinst and dpkg --configure --pending in it. The caller removes the
 // work area (remove); on error it is removed already.
-func (c *builder) configureRoot(ctx context.Context, base v1.Descriptor, run configureRun) (_ *configured, err error) {
+func (c *Builder) configureRoot(ctx context.Context, base v1.Descriptor, run configureRun) (_ *configured, err error) {
 	tm := run.timings
 	if tm == nil {
 		tm = &Timings{}
@@ -238,7 +238,7 @@ func removeTransient(root string) error {
 
 // capture writes the difference between a configured root and the union
 // of its layers as the configure layer, a blob in the store.
-func (c *builder) capture(cf *configured) (*Result, error) {
+func (c *Builder) capture(cf *configured) (*Result, error) {
 	changes, err := rootfs.Diff(cf.root, cf.before)
 	if err != nil {
 		return nil, err
@@ -262,7 +262,7 @@ func (c *builder) capture(cf *configured) (*Result, error) {
 // made or changed: legitimate (dpkg-statoverride, e.g. crontab setgid
 // crontab) but worth seeing, since such a file runs with its owner's
 // rights in every container of the image.
-func (c *builder) logPrivileged(changes []rootfs.Change) {
+func (c *Builder) logPrivileged(changes []rootfs.Change) {
 	for _, ch := range changes {
 		m := ch.Stat.Mode
 		if ch.Whiteout || m&syscall.S_IFMT != syscall.S_IFREG || m&(syscall.S_ISUID|syscall.S_ISGID) == 0 {
@@ -305,7 +305,7 @@ func DefaultWorkDir() string {
 }
 
 // versionOf returns the version of a package of the set, or "".
-func (c *builder) versionOf(name string) string {
+func (c *Builder) versionOf(name string) string {
 	for _, e := range c.pkgs {
 		if e.Package == name {
 			return e.Version
@@ -315,4 +315,4 @@ func (c *builder) versionOf(name string) string {
 }
 
 // names returns the set's package names.
-func (c *builder) names() []string { return PackageNames(c.pkgs) }
+func (c *Builder) names() []string { return PackageNames(c.pkgs) }

@@ -58,11 +58,9 @@ type Timings struct {
 	Capture   time.Duration // normalising and writing the configure layer
 }
 
-// Builder makes the configure layer of one package set.
-type Builder struct{ b *builder }
-
-// builder is one configure run.
-type builder struct {
+// Builder makes the configure layer of one package set: one configure
+// run.
+type Builder struct {
 	opts    Options
 	st      *store.Store
 	arch    string
@@ -89,35 +87,27 @@ type builder struct {
 // New is the Builder of pkgs (in canonical layer order, of architecture
 // arch), whose layers st holds; checks are the blobs already hashed.
 func New(st *store.Store, arch string, pkgs []index.Entry, checks *store.Checks, opts Options) *Builder {
-	return &Builder{&builder{opts: opts, st: st, arch: arch, pkgs: pkgs, checks: checks}}
+	return &Builder{opts: opts, st: st, arch: arch, pkgs: pkgs, checks: checks}
 }
 
 // Build materialises the union of base and the package layers in a
 // scratch root, runs the maintainer scripts in the sandbox and writes the
 // difference as a blob into the store.
 func (b *Builder) Build(ctx context.Context, base v1.Descriptor) (*Result, error) {
-	b.b.ctx = ctx
-	return b.b.build(ctx, base)
+	b.ctx = ctx
+	return b.build(ctx, base)
 }
 
-// Wait waits for the background fill of the unpacked-layer cache that a
-// Build may leave running.
-func (b *Builder) Wait() { b.b.waitFill() }
-
 // Output is what dpkg printed in the last Build.
-func (b *Builder) Output() []byte { return b.b.configureOutput }
+func (b *Builder) Output() []byte { return b.configureOutput }
 
 // Assembled says how the root was materialised ("overlay" or "extract").
-func (b *Builder) Assembled() string { return b.b.assembly }
+func (b *Builder) Assembled() string { return b.assembly }
 
 // Timings are the steps' durations.
-func (b *Builder) Timings() Timings { return b.b.timings }
+func (b *Builder) Timings() Timings { return b.timings }
 
-// Verdict fails on unknown per-instance state unless it is allowed, in
-// which case it logs a warning per path.
-func (b *Builder) Verdict(st *InstanceState) error { return b.b.instanceVerdict(st) }
-
-func (c *builder) logf(format string, args ...any) {
+func (c *Builder) logf(format string, args ...any) {
 	if c.opts.Logf != nil {
 		c.opts.Logf(format, args...)
 	}

@@ -86,7 +86,7 @@ func (e *InstanceStateError) Error() string {
 // buildChecked is build with the differential check: two configure runs
 // in parallel, compared before and after the hooks; the first run's layer
 // is the one kept, and the record carries the result.
-func (c *builder) buildChecked(ctx context.Context, base v1.Descriptor) (*Result, error) {
+func (c *Builder) buildChecked(ctx context.Context, base v1.Descriptor) (*Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	started := make(chan struct{})
@@ -283,9 +283,9 @@ func entryDiff(a, b layerEntry) string {
 	return strings.Join(what, ", ")
 }
 
-// instanceVerdict fails on unknown per-instance state unless it is
+// Verdict fails on unknown per-instance state unless it is
 // allowed, in which case it logs a warning per path.
-func (c *builder) instanceVerdict(st *InstanceState) error {
+func (c *Builder) Verdict(st *InstanceState) error {
 	if len(st.Unknown) == 0 {
 		return nil
 	}

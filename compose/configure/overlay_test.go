@@ -54,7 +54,7 @@ func (f *overlayFixture) assembleWith(t *testing.T, how Assembly, replaces map[s
 			f.pkgs[i].Replaces = r
 		}
 	}
-	c := &builder{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
+	c := &Builder{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
 	dir, err := os.MkdirTemp(DefaultWorkDir(), RootPrefix)
 	if err != nil {
 		t.Fatal(err)
@@ -247,7 +247,7 @@ func TestOverlayStaleAndCache(t *testing.T) {
 		t.Fatal(err)
 	}
 	work := t.TempDir()
-	c := &builder{opts: Options{Assemble: AssembleOverlay}, st: f.st, pkgs: f.pkgs}
+	c := &Builder{opts: Options{Assemble: AssembleOverlay}, st: f.st, pkgs: f.pkgs}
 	dir := filepath.Join(work, RootPrefix+strconv.Itoa(dead.Process.Pid)+"-x")
 	os.Mkdir(dir, 0o700)
 	sc := &scratch{dir: dir}
@@ -278,7 +278,7 @@ func TestOverlayStaleAndCache(t *testing.T) {
 func TestOverlayColdCacheFill(t *testing.T) {
 	needRoot(t)
 	f := newOverlayFixture(t, overlayBase, replacesLayers(), "a", "b")
-	c := &builder{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
+	c := &Builder{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
 	newScratch := func() *scratch {
 		dir, err := os.MkdirTemp(DefaultWorkDir(), RootPrefix)
 		if err != nil {
@@ -295,7 +295,7 @@ func TestOverlayColdCacheFill(t *testing.T) {
 	if _, err := c.assemble(cold, f.base, configureRun{}); err != nil {
 		t.Fatal(err)
 	}
-	c.waitFill()
+	c.Wait()
 	if cold.overlay {
 		t.Error("an empty cache was stacked, not extracted")
 	}
@@ -304,7 +304,7 @@ func TestOverlayColdCacheFill(t *testing.T) {
 			t.Errorf("layer %s not unpacked in the background", d.Digest)
 		}
 	}
-	c2 := &builder{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
+	c2 := &Builder{opts: Options{Assemble: AssembleAuto}, st: f.st, pkgs: f.pkgs}
 	warm := newScratch()
 	if _, err := c2.assemble(warm, f.base, configureRun{}); err != nil {
 		t.Fatal(err)

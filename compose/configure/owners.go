@@ -18,7 +18,7 @@ import (
 // package b of the set, b's version satisfying the relation's version
 // (an architecture qualifier is not checked: the set has one
 // architecture).
-func (c *builder) replaces(a, b string) bool {
+func (c *Builder) replaces(a, b string) bool {
 	ea, eb := c.entry(a), c.entry(b)
 	if ea == nil || eb == nil || ea.Replaces == "" {
 		return false
@@ -42,7 +42,7 @@ func (c *builder) replaces(a, b string) bool {
 }
 
 // entry returns the set's package of that name, or nil.
-func (c *builder) entry(name string) *index.Entry {
+func (c *Builder) entry(name string) *index.Entry {
 	for i := range c.pkgs {
 		if c.pkgs[i].Package == name {
 			return &c.pkgs[i]
@@ -55,7 +55,7 @@ func (c *builder) entry(name string) *index.Entry {
 // unpacked where packages ship one path: the owner's file where the union
 // shows another layer's (taken from the owner's layer), and the path
 // removed from the other packages' file lists.
-func (c *builder) applyTakeovers(root string, ts []rootfs.Takeover) error {
+func (c *Builder) applyTakeovers(root string, ts []rootfs.Takeover) error {
 	restore := map[string]map[string]bool{} // owner -> paths
 	drop := map[string]map[string]bool{}    // loser -> paths
 	for _, t := range ts {

@@ -93,7 +93,7 @@ func (f *overlayFixture) assembleComposer(t *testing.T, how Assembly, replaces m
 	for i := range f.pkgs {
 		f.pkgs[i].Replaces = replaces[f.pkgs[i].Package]
 	}
-	c := &builder{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
+	c := &Builder{opts: Options{Assemble: how}, st: f.st, pkgs: f.pkgs}
 	dir, err := os.MkdirTemp(DefaultWorkDir(), RootPrefix)
 	if err != nil {
 		t.Fatal(err)
@@ -104,10 +104,10 @@ func (f *overlayFixture) assembleComposer(t *testing.T, how Assembly, replaces m
 	if err != nil {
 		return sc, nil, err
 	}
-	return sc, &replacesRun{builder: c, takeovers: a.takeovers}, nil
+	return sc, &replacesRun{Builder: c, takeovers: a.takeovers}, nil
 }
 
 type replacesRun struct {
-	*builder
+	*Builder
 	takeovers []rootfs.Takeover
 }

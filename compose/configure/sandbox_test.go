@@ -30,7 +30,7 @@ func TestSandbox(t *testing.T) {
 	if _, err := s.Layout().PutBytes(desc.MediaType, base.Bytes()); err != nil {
 		t.Fatal(err)
 	}
-	c := &builder{opts: Options{Assemble: AssembleExtract}, st: s, pkgs: es}
+	c := &Builder{opts: Options{Assemble: AssembleExtract}, st: s, pkgs: es}
 	dir, err := os.MkdirTemp(DefaultWorkDir(), RootPrefix)
 	if err != nil {
 		t.Fatal(err)

@@ -32,7 +32,7 @@ type FileState struct {
 	gid   uint32
 }
 
-// snapshot records the state of every path under root (relative, "/"
+// Snapshot records the state of every path under root (relative, "/"
 // separated), skipping the mount points' contents.
 func Snapshot(root string) (map[string]FileState, error) {
 	snap := make(map[string]FileState, 1<<14)
@@ -64,7 +64,7 @@ func volatile(rel string) bool {
 	return false
 }
 
-// walk calls fn for every path under root except root itself, in
+// Walk calls fn for every path under root except root itself, in
 // lexical order, parents before children.
 func Walk(root string, fn func(rel string, st *syscall.Stat_t)) error {
 	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
@@ -90,14 +90,14 @@ func Walk(root string, fn func(rel string, st *syscall.Stat_t)) error {
 	})
 }
 
-// change is one entry of the configure layer.
+// Change is one entry of the configure layer.
 type Change struct {
 	Rel      string
 	Whiteout bool
 	Stat     syscall.Stat_t
 }
 
-// diff compares the configured root with the snapshot of the union of the
+// Diff compares the configured root with the snapshot of the union of the
 // layers: new and changed paths, their parent directories, and whiteouts
 // for deleted paths (one for a deleted directory, not its contents).
 func Diff(root string, before map[string]FileState) ([]Change, error) {
@@ -179,13 +179,13 @@ func Diff(root string, before map[string]FileState) ([]Change, error) {
 	return out, nil
 }
 
-// pathLess orders paths so that a directory comes right before its
+// PathLess orders paths so that a directory comes right before its
 // contents: component by component.
 func PathLess(a, b string) bool {
 	return strings.ReplaceAll(a, "/", "\x00") < strings.ReplaceAll(b, "/", "\x00")
 }
 
-// writeChanges writes the configure layer: every change with its content
+// WriteChanges writes the configure layer: every change with its content
 // and metadata, mtimes clamped to sde, hard links within the layer kept,
 // owners mapped back from the sandbox's ids (imageOwner).
 func WriteChanges(w io.Writer, root string, changes []Change, sde time.Time, ids sandbox.IDs) (v1.Descriptor, v1.Hash, error) {
@@ -266,7 +266,7 @@ func WriteChanges(w io.Writer, root string, changes []Change, sde time.Time, ids
 	return lw.Close()
 }
 
-// imageOwner maps an owner of the configured root back into the image: a
+// ImageOwner maps an owner of the configured root back into the image: a
 // sandbox id to itself, and root of the caller (files compose wrote
 // itself: the status file, firstboot's) to root. Nothing else can own a
 // file there.

@@ -29,7 +29,7 @@ const (
 	opaqueWhiteout = ".wh..wh..opq"
 )
 
-// extractor applies layers, in order, onto a directory with the semantics
+// Extractor applies layers, in order, onto a directory with the semantics
 // of an OCI layer applier: a later entry replaces an earlier non-directory
 // at the same path, directories merge, whiteouts delete. It never follows a
 // symlink out of the root: every parent of an entry must be a real
@@ -78,7 +78,7 @@ func NewExtractor(root string, ids sandbox.IDs) *Extractor {
 	return &Extractor{root: root, ids: ids, dirs: map[string]bool{".": true}, dirTimes: map[string]time.Time{}}
 }
 
-// openLayer opens a layer file for reading as a tar stream, unchecked:
+// OpenLayer opens a layer file for reading as a tar stream, unchecked:
 // for a layer just written (and tests). Blobs of a store are read through
 // openCheckedLayer.
 func OpenLayer(p string, mt types.MediaType) (io.ReadCloser, error) {
@@ -126,14 +126,14 @@ func (r readCloser) Close() error {
 	return r.f.Close()
 }
 
-// layerReader is a layer blob read as a tar stream while its bytes are
+// LayerReader is a layer blob read as a tar stream while its bytes are
 // hashed (blobReader).
 type LayerReader struct {
 	io.ReadCloser // the tar stream; closing it closes the blob
 	blob          *store.BlobReader
 }
 
-// openCheckedLayer opens the layer blob desc, the file p, as a tar stream;
+// OpenCheckedLayer opens the layer blob desc, the file p, as a tar stream;
 // what names it in errors. Call end after reading.
 func OpenCheckedLayer(p string, desc v1.Descriptor, what string) (*LayerReader, error) {
 	b, err := store.OpenBlobFile(p, desc, what)
@@ -149,7 +149,7 @@ func OpenCheckedLayer(p string, desc v1.Descriptor, what string) (*LayerReader, 
 	return &LayerReader{rc, b}, nil
 }
 
-// end reads the rest of the blob once its tar stream was read (err is
+// End reads the rest of the blob once its tar stream was read (err is
 // what reading it returned, nil at its end). A blob that does not match
 // its digest gives store.ErrBlobDigest, the cause of any decoding error then;
 // else end returns err.
@@ -160,7 +160,7 @@ func (l *LayerReader) End(err error) error {
 	return err
 }
 
-// apply extracts one layer blob, checked against its digest: a damaged
+// Apply extracts one layer blob, checked against its digest: a damaged
 // blob fails with store.ErrBlobDigest (what it wrote is the caller's to
 // discard).
 func (x *Extractor) Apply(blob string, mt types.MediaType, digest v1.Hash) error {
@@ -169,22 +169,37 @@ func (x *Extractor) Apply(blob string, mt types.MediaType, digest v1.Hash) error
 		return err
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
+	return rc.Each(fmt.Sprintf("layer %s", digest), func(hdr *tar.Header, r io.Reader) error {
+		if err := x.entry(hdr, r); err != nil {
+			return fmt.Errorf("layer %s: %s: %w", digest, hdr.Name, err)
+		}
+		return nil
+	})
+}
+
+// Each calls fn on every entry of the layer, then ends the read (End):
+// an error of fn, or of reading the layer (prefixed "prefix: " unless
+// prefix is ""), is returned as End gives it, a damaged blob winning.
+func (l *LayerReader) Each(prefix string, fn func(hdr *tar.Header, r io.Reader) error) error {
+	tr := tar.NewReader(l)
 	for {
 		hdr, err := tr.Next()
 		if err == io.EOF {
-			return rc.End(nil)
+			return l.End(nil)
 		}
 		if err != nil {
-			return rc.End(fmt.Errorf("layer %s: %w", digest, err))
+			if prefix != "" {
+				err = fmt.Errorf("%s: %w", prefix, err)
+			}
+			return l.End(err)
 		}
-		if err := x.entry(hdr, tr); err != nil {
-			return rc.End(fmt.Errorf("layer %s: %s: %w", digest, hdr.Name, err))
+		if err := fn(hdr, tr); err != nil {
+			return l.End(err)
 		}
 	}
 }
 
-// clean validates a tar entry name and returns it relative to the root.
+// Clean validates a tar entry name and returns it relative to the root.
 func Clean(name string) (string, error) {
 	n := path.Clean(strings.TrimPrefix(name, "./"))
 	if n == "/" || n == "." {
@@ -416,7 +431,7 @@ func (x *Extractor) forgetDirs(rel string) {
 	}
 }
 
-// finish applies the directories' mtimes.
+// Finish applies the directories' mtimes.
 func (x *Extractor) Finish() error {
 	for rel, t := range x.dirTimes {
 		if err := setTime(filepath.Join(x.root, rel), t); err != nil {

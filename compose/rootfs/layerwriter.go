@@ -9,7 +9,7 @@ import (
 	"github.com/deb2fs/deb2fs/convert"
 )
 
-// layerWriter writes the layers compose makes (the base, group and
+// LayerWriter writes the layers compose makes (the base, group and
 // configure layers) as tar+gzip in one pass, with convert's writer: the
 // package layers' gzip level, hashed while written. Changing that level
 // changes every configure layer's digest, so it is part of [FormatVersion].

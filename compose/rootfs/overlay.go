@@ -46,7 +46,7 @@ const UnpackedFormat = 2
 // with the extraction path's semantics; compose then extracts.
 var ErrNotOverlayable = errors.New("not overlayable")
 
-// unpacked is one layer unpacked in the cache.
+// Unpacked is one layer unpacked in the cache.
 type Unpacked struct {
 	Tree string
 	Meta UnpackedMeta
@@ -69,7 +69,7 @@ type UnpackedMeta struct {
 	Files []string `json:"files"`
 }
 
-// unpack returns the layer blob's unpacked directory from the cache,
+// Unpack returns the layer blob's unpacked directory from the cache,
 // unpacking it first when it is not there, its files owned through the
 // sandbox's id mapping. A layer holding whiteouts is refused with
 // ErrNotOverlayable: its meaning depends on the layers below. A cached
@@ -164,7 +164,7 @@ func Unpack(st *store.Store, ids sandbox.IDs, desc v1.Descriptor, logf func(stri
 	return &Unpacked{Tree: filepath.Join(final, "tree"), Meta: meta}, nil
 }
 
-// unpackedRoot is the store's cache of unpacked layers for this process's
+// UnpackedRoot is the store's cache of unpacked layers for this process's
 // id mapping and the sandbox's ids: the files belong to the sandbox's
 // ids as this process sees them, so each pair has a cache of its own.
 func UnpackedRoot(st *store.Store, ids sandbox.IDs) string {
@@ -175,7 +175,7 @@ func UnpackedRoot(st *store.Store, ids sandbox.IDs) string {
 	return dir
 }
 
-// isUnpacked reports whether the cache holds the layer.
+// IsUnpacked reports whether the cache holds the layer.
 func IsUnpacked(st *store.Store, ids sandbox.IDs, h v1.Hash) bool {
 	_, err := os.Stat(filepath.Join(UnpackedRoot(st, ids), h.Hex, "meta.json"))
 	return err == nil
@@ -184,7 +184,7 @@ func IsUnpacked(st *store.Store, ids sandbox.IDs, h v1.Hash) bool {
 // ErrTreeChanged is an unpacked tree that is not as it was unpacked.
 var ErrTreeChanged = errors.New("changed since it was unpacked")
 
-// loadUnpacked reads the cache entry of blob h and checks its tree against
+// LoadUnpacked reads the cache entry of blob h and checks its tree against
 // its stat manifest.
 func LoadUnpacked(final string, h v1.Hash) (*Unpacked, error) {
 	u, err := ReadUnpacked(final, h)
@@ -197,7 +197,7 @@ func LoadUnpacked(final string, h v1.Hash) (*Unpacked, error) {
 	return u, nil
 }
 
-// readUnpacked reads a cache entry's meta.json.
+// ReadUnpacked reads a cache entry's meta.json.
 func ReadUnpacked(final string, h v1.Hash) (*Unpacked, error) {
 	data, err := os.ReadFile(filepath.Join(final, "meta.json"))
 	if err != nil {
@@ -216,14 +216,14 @@ func ReadUnpacked(final string, h v1.Hash) (*Unpacked, error) {
 	return &Unpacked{Tree: filepath.Join(final, "tree"), Meta: m}, nil
 }
 
-// overlayLayer is one lower layer of the mount: its name for errors (a
+// OverlayLayer is one lower layer of the mount: its name for errors (a
 // package, or "the base layer") and its unpacked directory.
 type OverlayLayer struct {
 	Name     string
 	Unpacked *Unpacked
 }
 
-// checkOverlay makes the extraction path's decisions from the layers'
+// CheckOverlay makes the extraction path's decisions from the layers'
 // metadata, recording in own which package owns each path several ship
 // (an *OverlapError where no Replaces allows it). A path that is a
 // directory in one layer and something else in another is
@@ -253,7 +253,7 @@ func CheckOverlay(layers []OverlayLayer, own *Ownership) (int64, error) {
 	return newest, nil
 }
 
-// unmount detaches a mount point; not being one is no error.
+// Unmount detaches a mount point; not being one is no error.
 func Unmount(p string) error {
 	err := unix.Unmount(p, unix.MNT_DETACH)
 	if err == nil || errors.Is(err, unix.EINVAL) || errors.Is(err, fs.ErrNotExist) {

@@ -2,7 +2,7 @@ package rootfs
 
 import "sort"
 
-// ownership follows, as layers are applied in order, which package dpkg
+// Ownership follows, as layers are applied in order, which package dpkg
 // would leave owning each non-directory path that several packages ship.
 // dpkg lets a package's file replace another package's only when one
 // declares Replaces on the other (in either unpack order), and the
@@ -24,7 +24,7 @@ func NewOwnership(replaces func(a, b string) bool) *Ownership {
 	return &Ownership{replaces: replaces, owner: map[string]string{}, top: map[string]string{}, losers: map[string][]string{}}
 }
 
-// add records that layer pkg writes the non-directory path rel. Two
+// Add records that layer pkg writes the non-directory path rel. Two
 // packages shipping one path with no Replaces either way is an
 // *OverlapError, as dpkg refuses to unpack the second.
 func (o *Ownership) Add(rel, pkg string) error {
@@ -44,7 +44,7 @@ func (o *Ownership) Add(rel, pkg string) error {
 	return nil
 }
 
-// forget drops what is known of rel (a whiteout or a directory replaced
+// Forget drops what is known of rel (a whiteout or a directory replaced
 // it).
 func (o *Ownership) Forget(rel string) {
 	delete(o.owner, rel)
@@ -52,7 +52,7 @@ func (o *Ownership) Forget(rel string) {
 	delete(o.losers, rel)
 }
 
-// takeover is a path several packages ship, resolved as dpkg would: the
+// Takeover is a path several packages ship, resolved as dpkg would: the
 // file of Owner stays (Restore: the union shows another layer's, so the
 // configure layer carries Owner's), and the file lists of Losers lose it.
 type Takeover struct {
@@ -62,7 +62,7 @@ type Takeover struct {
 	Losers  []string
 }
 
-// takeovers lists every path more than one package ships, by path.
+// Takeovers lists every path more than one package ships, by path.
 func (o *Ownership) Takeovers() []Takeover {
 	var out []Takeover
 	for rel, losers := range o.losers {

@@ -40,7 +40,7 @@ func statManifest(tree string) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
-// checkStat compares the cache entry's tree with its stat manifest: an
+// CheckStat compares the cache entry's tree with its stat manifest: an
 // ErrTreeChanged naming the first entry that differs, or nil.
 func CheckStat(final string) error {
 	want, err := os.ReadFile(filepath.Join(final, "stat"))

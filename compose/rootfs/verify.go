@@ -14,7 +14,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 )
 
-// checkUnpacked checks a cache entry of unpacked layers in the store dir:
+// CheckUnpacked checks a cache entry of unpacked layers in the store dir:
 // its meta.json, its stat manifest, and each entry of its blob against
 // the tree.
 func CheckUnpacked(s *store.Store, final string) error {
@@ -31,19 +31,12 @@ func CheckUnpacked(s *store.Store, final string) error {
 		return err
 	}
 	defer rc.Close()
-	tr := tar.NewReader(rc)
-	for {
-		hdr, err := tr.Next()
-		if err == io.EOF {
-			return rc.End(nil)
+	return rc.Each("", func(hdr *tar.Header, r io.Reader) error {
+		if err := sameEntry(u.Tree, hdr, r); err != nil {
+			return fmt.Errorf("tree/%s: %w", strings.TrimPrefix(hdr.Name, "./"), err)
 		}
-		if err != nil {
-			return rc.End(err)
-		}
-		if err := sameEntry(u.Tree, hdr, tr); err != nil {
-			return rc.End(fmt.Errorf("tree/%s: %w", strings.TrimPrefix(hdr.Name, "./"), err))
-		}
-	}
+		return nil
+	})
 }
 
 // sameEntry compares a layer entry with the tree: the kind, a regular
